@@ -1,0 +1,284 @@
+package chserver
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/chdb"
+)
+
+// quoteString renders s as a ClickHouse string literal.
+func quoteString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// quoteIdent renders s as a ClickHouse quoted identifier.
+func quoteIdent(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "`", "\\`")
+	return "`" + r.Replace(s) + "`"
+}
+
+// settingsClause renders assignments for a SETTINGS clause.
+func settingsClause(sets []setting) string {
+	parts := make([]string, len(sets))
+	for i, s := range sets {
+		parts[i] = s.name + " = " + quoteString(s.value)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// execute runs a parsed request and writes the reply.
+func (s *Server) execute(r *http.Request, req *request, resp *responder) {
+	ctx := r.Context()
+	st := req.stmt
+	role := req.user.role
+
+	// What a role may do is decided before the request waits for the engine.
+	switch {
+	case st.Insert != nil && st.Insert.HasData:
+		if role == RoleReader || req.readonly {
+			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			return
+		}
+		if role == RoleWriter && st.Insert.Function {
+			resp.fail(s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges. A writer may insert into tables only, not into table functions", req.user.name))
+			return
+		}
+	case role == RoleWriter:
+		resp.fail(s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges. A writer may only insert data (INSERT … FORMAT or VALUES)", req.user.name))
+		return
+	case role == RoleReader || req.readonly:
+		if !readOnlyKinds[st.Kind] && st.Kind != "SET" && st.Kind != "USE" {
+			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			return
+		}
+	}
+
+	waitStart := time.Now()
+	if err := s.q.acquire(ctx); err != nil {
+		resp.fail(s.codes.asException(err))
+		return
+	}
+	defer s.q.release()
+	s.m.queueWait.Observe(time.Since(waitStart).Seconds())
+	// A request whose client went away while it waited is not run.
+	if err := ctx.Err(); err != nil {
+		resp.fail(s.codes.asException(err))
+		return
+	}
+	conn, err := s.eng.Acquire(ctx)
+	if err != nil {
+		resp.fail(s.codes.asException(err))
+		return
+	}
+	defer conn.Release()
+	runStart := time.Now()
+	kind := strings.ToLower(st.Kind)
+	defer func() { s.m.runTime.WithLabelValues(kind).Observe(time.Since(runStart).Seconds()) }()
+
+	if req.database != "" && req.database != "default" {
+		if _, _, err := conn.Query("USE "+quoteIdent(req.database), ""); err != nil {
+			resp.fail(s.codes.asException(err))
+			return
+		}
+		defer func() { _, _, _ = conn.Query("USE default", "") }()
+	}
+
+	var stats chdb.Stats
+	var runErr error
+	switch {
+	case req.clientPV && strings.EqualFold(req.format, "Native") && isHello(st):
+		resp.begin(stats)
+		runErr = resp.write(helloBlock(s.displayName, s.version, s.timezone))
+	case st.Insert != nil && st.Insert.HasData:
+		stats, runErr = s.runInsert(ctx, conn, req)
+		if runErr == nil {
+			resp.format = req.format
+			resp.begin(stats)
+		}
+	case st.Kind == "USE":
+		runErr = s.runUse(conn, req)
+		if runErr == nil {
+			resp.begin(stats)
+		}
+	case st.Kind == "SET":
+		runErr = s.runSet(conn, req)
+		if runErr == nil {
+			resp.begin(stats)
+		}
+	case readOnlyKinds[st.Kind]:
+		stats, runErr = s.runQuery(ctx, conn, req, resp)
+	default:
+		stats, runErr = s.runOther(conn, req, resp)
+	}
+	s.count(stats)
+	if runErr != nil {
+		resp.fail(s.codes.asException(runErr))
+		return
+	}
+	if err := resp.finish(); err != nil {
+		s.log.Debug().Err(err).Str("query_id", req.queryID).Msg("finishing reply")
+	}
+}
+
+func (s *Server) count(st chdb.Stats) {
+	s.m.rowsRead.Add(float64(st.RowsRead))
+	s.m.bytesRead.Add(float64(st.BytesRead))
+	s.m.rowsWritten.Add(float64(st.RowsWritten))
+	s.m.bytesWritten.Add(float64(st.BytesWritten))
+}
+
+// querySettings are the settings appended to a query: the URL's, the
+// default time limit for reads, and for readers the engine's read-only
+// mode. The clause goes after the statement's own SETTINGS; ClickHouse
+// applies the outer clause first, so the statement's own settings win over
+// the URL's (as on a server) but cannot lift readonly, which the engine
+// refuses to change once set.
+func (s *Server) querySettings(req *request) []setting {
+	sets := append([]setting(nil), req.settings...)
+	if s.cfg.ReadTimeout > 0 && !hasSetting(sets, "max_execution_time") {
+		sets = append(sets, setting{"max_execution_time", formatSeconds(s.cfg.ReadTimeout)})
+	}
+	if req.user.role == RoleReader || req.readonly {
+		sets = append(sets, setting{"readonly", "2"})
+	}
+	return sets
+}
+
+func hasSetting(sets []setting, name string) bool {
+	for _, s := range sets {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// runQuery streams a read-only statement's result to the client.
+func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, resp *responder) (chdb.Stats, error) {
+	text := req.stmt.Text
+	if req.user.role == RoleReader || req.readonly {
+		checked, err := s.guardRead(conn, req, text)
+		if err != nil {
+			return chdb.Stats{}, err
+		}
+		text = checked
+	}
+	if sets := s.querySettings(req); len(sets) > 0 {
+		text += "\nSETTINGS " + settingsClause(sets)
+	}
+	if req.stmt.Kind != "SELECT" && req.stmt.Kind != "WITH" {
+		// The engine streams SELECTs only; SHOW, DESCRIBE, EXISTS and
+		// EXPLAIN answer small results in one piece.
+		out, stats, err := conn.Query(text, req.format, req.params...)
+		if err != nil {
+			return stats, err
+		}
+		resp.begin(stats)
+		if len(out) > 0 {
+			_ = resp.write(out)
+		}
+		return stats, nil
+	}
+	stream, err := conn.Stream(text, req.format, req.params...)
+	if err != nil {
+		return chdb.Stats{}, err
+	}
+	defer stream.Close()
+	first, err := stream.Next()
+	if err != nil && err != io.EOF {
+		return stream.Stats(), err
+	}
+	resp.begin(stream.Stats())
+	if err == io.EOF {
+		return stream.Stats(), nil
+	}
+	if err := resp.write(first); err != nil {
+		return stream.Stats(), nil // the client went away; nothing to tell it
+	}
+	resp.flush()
+	for {
+		if ctx.Err() != nil {
+			return stream.Stats(), nil
+		}
+		chunk, err := stream.Next()
+		if err == io.EOF {
+			return stream.Stats(), nil
+		}
+		if err != nil {
+			return stream.Stats(), err
+		}
+		if err := resp.write(chunk); err != nil {
+			return stream.Stats(), nil
+		}
+		resp.flush()
+	}
+}
+
+// runSet answers SET. Without a session a SET changes nothing beyond its
+// own request, as on a server; it is checked (the settings exist, the
+// values fit, readonly holds) by applying it to a statement that reads
+// nothing. It never reaches the engine's session, where it would outlive
+// the request (and `readonly` could never be lifted again).
+func (s *Server) runSet(conn *chdb.Conn, req *request) error {
+	assignments := strings.TrimSpace(req.stmt.Text[len("SET"):])
+	text := "SELECT 1 FORMAT Null SETTINGS " + assignments
+	if req.user.role == RoleReader || req.readonly {
+		text += "\nSETTINGS readonly = '2'"
+	}
+	_, _, err := conn.Query(text, "Null")
+	return err
+}
+
+// runUse answers USE db: without a session it changes nothing, as on a
+// server, but the database must exist. The engine's session is left alone.
+func (s *Server) runUse(conn *chdb.Conn, req *request) error {
+	name := strings.TrimSpace(req.stmt.Text[len("USE"):])
+	out, _, err := conn.Query("EXISTS DATABASE "+name, "TSVRaw")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(out)) != "1" {
+		return s.codes.raise("UNKNOWN_DATABASE", "Database %s does not exist", name)
+	}
+	return nil
+}
+
+// runOther runs a statement that is neither a query nor an insert with
+// data (DDL, INSERT … SELECT, SYSTEM, …): admins only. URL settings are
+// set around it and restored, since such statements take no SETTINGS
+// clause of query settings.
+func (s *Server) runOther(conn *chdb.Conn, req *request, resp *responder) (chdb.Stats, error) {
+	var applied []string
+	defer func() {
+		for _, name := range applied {
+			_, _, _ = conn.Query("SET "+name+" = DEFAULT", "")
+		}
+	}()
+	for _, st := range req.settings {
+		if _, _, err := conn.Query("SET "+st.name+" = "+quoteString(st.value), ""); err != nil {
+			return chdb.Stats{}, err
+		}
+		applied = append(applied, st.name)
+	}
+	out, stats, err := conn.Query(req.stmt.Text, req.format, req.params...)
+	if err != nil {
+		return stats, err
+	}
+	resp.begin(stats)
+	if len(out) > 0 {
+		if err := resp.write(out); err != nil {
+			return stats, nil
+		}
+	}
+	return stats, nil
+}

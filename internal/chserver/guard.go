@@ -1,0 +1,122 @@
+package chserver
+
+import (
+	"strings"
+
+	"github.com/trailwatch/trailwatch/internal/chdb"
+)
+
+// A reader's statements run with readonly = 2 appended, which makes the
+// engine refuse every write while still allowing settings (what Grafana's
+// data source needs). But chDB has no access control of its own, and under
+// readonly = 2 it still reads and writes files (file(), INTO OUTFILE),
+// reaches the network (url(), s3(), remote()) and creates temporary tables
+// in its one shared session. A ClickHouse server refuses all of that to a
+// reader without grants, so the guard refuses it too, deciding on the
+// engine's own parse of the statement, not on the text as sent:
+//
+//  1. formatQuery({q:String}) parses the text as one statement (it refuses
+//     multi-statements) and prints it normalised, comments gone;
+//  2. EXPLAIN AST on the normalised text gives the tree, in which every
+//     function call and table function is a node;
+//  3. the normalised text runs, so what was checked is what runs.
+
+// readerTableFunctions are the table functions a reader may use: they
+// generate data or read tables the reader could read anyway.
+var readerTableFunctions = map[string]bool{
+	"numbers": true, "numbers_mt": true, "zeros": true, "zeros_mt": true,
+	"generate_series": true, "generateSeries": true, "values": true, "generateRandom": true,
+	"merge": true, "view": true, "viewIfPermitted": true, "format": true, "null": false,
+}
+
+// readerDeniedFunctions are ordinary functions that reach outside the
+// engine's tables.
+var readerDeniedFunctions = map[string]bool{"file": true}
+
+func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (string, error) {
+	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: text})
+	if err != nil {
+		return "", err
+	}
+	normalized := strings.TrimSpace(string(out))
+	st, err := parseStatement(normalized)
+	if err != nil {
+		return "", err
+	}
+	if !readOnlyKinds[st.Kind] {
+		return "", s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name)
+	}
+	if hasTopLevelWords(normalized, "INTO", "OUTFILE") {
+		return "", s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: INTO OUTFILE writes files on the server", req.user.name)
+	}
+	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw")
+	if err != nil {
+		return "", err
+	}
+	if name, table := deniedFunction(string(ast)); name != "" {
+		what := "function"
+		if table {
+			what = "table function"
+		}
+		return "", s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
+	}
+	return normalized, nil
+}
+
+// deniedFunction walks EXPLAIN AST output (one node per line, indented by
+// depth) and returns the first function a reader may not call, and whether
+// it stands in a table position (a TableExpression's child).
+func deniedFunction(ast string) (string, bool) {
+	type node struct {
+		depth int
+		text  string
+	}
+	var stack []node
+	for _, line := range strings.Split(ast, "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		if trimmed == "" {
+			continue
+		}
+		depth := len(line) - len(trimmed)
+		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
+			stack = stack[:len(stack)-1]
+		}
+		parent := ""
+		if len(stack) > 0 {
+			parent = stack[len(stack)-1].text
+		}
+		stack = append(stack, node{depth, trimmed})
+		name, ok := strings.CutPrefix(trimmed, "Function ")
+		if !ok {
+			continue
+		}
+		if i := strings.IndexByte(name, ' '); i >= 0 {
+			name = name[:i]
+		}
+		if strings.HasPrefix(parent, "TableExpression") {
+			if !readerTableFunctions[name] {
+				return name, true
+			}
+		} else if readerDeniedFunctions[name] {
+			return name, false
+		}
+	}
+	return "", false
+}
+
+// hasTopLevelWords reports whether the words a, b appear in sequence as
+// tokens (not inside strings or comments) in text.
+func hasTopLevelWords(text, a, b string) bool {
+	l := &lexer{s: text}
+	var prev token
+	for {
+		t, err := l.next()
+		if err != nil || t.kind == tEOF {
+			return false
+		}
+		if l.is(prev, a) && l.is(t, b) {
+			return true
+		}
+		prev = t
+	}
+}
