@@ -22,7 +22,9 @@ type exception struct {
 	unauthorized bool
 }
 
-func (e *exception) Error() string { return fmt.Sprintf("Code: %d. DB::Exception: %s. (%s)", e.code, e.msg, e.name) }
+func (e *exception) Error() string {
+	return fmt.Sprintf("Code: %d. DB::Exception: %s. (%s)", e.code, e.msg, e.name)
+}
 
 // codes maps error names to the engine's codes and back; read from the
 // engine at start (errorCodeToName), so they are this version's own.

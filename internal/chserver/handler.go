@@ -30,7 +30,7 @@ var httpParams = map[string]bool{
 	"http_headers_progress_interval_ms": true, "add_http_cors_header": true,
 	"http_response_buffer_size": true, "http_wait_end_of_query": true,
 	"cancel_http_readonly_queries_on_client_close": true,
-	"network_compression_method": true, "network_zstd_compression_level": true,
+	"network_compression_method":                   true, "network_zstd_compression_level": true,
 	"readonly": true, "stacktrace": true, "role": true, "default_role": true,
 }
 
