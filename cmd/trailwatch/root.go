@@ -9,5 +9,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(
+		newClickHouseCmd(),
+	)
 	return root
 }

@@ -1,0 +1,138 @@
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/internal/chserver"
+	"github.com/trailwatch/trailwatch/internal/embedded"
+)
+
+// ClickHouseEnv says where a test's ClickHouse is: a server address and a
+// database made for that test alone.
+type ClickHouseEnv struct {
+	// URL is the HTTP interface, e.g. http://127.0.0.1:41234.
+	URL string
+	// Addr is URL's host:port.
+	Addr     string
+	Database string
+	User     string
+	Password string
+}
+
+// Options are clickhouse-go options for the test's database over HTTP.
+func (e ClickHouseEnv) Options() *clickhouse.Options {
+	o := &clickhouse.Options{
+		Protocol:    clickhouse.HTTP,
+		Addr:        []string{e.Addr},
+		Auth:        clickhouse.Auth{Database: e.Database, Username: e.User, Password: e.Password},
+		DialTimeout: 10 * time.Second,
+	}
+	return o
+}
+
+// DSN is the same as a clickhouse-go DSN (http://user:pass@host/db).
+func (e ClickHouseEnv) DSN() string {
+	u := url.URL{Scheme: "http", Host: e.Addr, Path: "/" + e.Database}
+	if e.User != "" {
+		u.User = url.UserPassword(e.User, e.Password)
+	}
+	return u.String()
+}
+
+var shared struct {
+	once sync.Once
+	ch   *embedded.ClickHouse
+	dir  string
+	err  error
+}
+
+// ClickHouse returns a fresh database on the ClickHouse the tests use: the
+// server named by CLICKHOUSE_ADDR (host:port of its HTTP interface, with
+// CLICKHOUSE_USER and CLICKHOUSE_PASSWORD) under `make e2e`, else the
+// embedded server this test process shares among its tests. The database
+// is dropped when the test ends. A package that calls it must run its
+// tests through Main, which closes the embedded engine at the end.
+func ClickHouse(t testing.TB) ClickHouseEnv {
+	t.Helper()
+	env := ClickHouseEnv{}
+	if addr := os.Getenv("CLICKHOUSE_ADDR"); addr != "" {
+		env.Addr = strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://")
+		env.URL = "http://" + env.Addr
+		env.User = os.Getenv("CLICKHOUSE_USER")
+		env.Password = os.Getenv("CLICKHOUSE_PASSWORD")
+	} else {
+		shared.once.Do(startShared)
+		if shared.err != nil {
+			t.Fatalf("starting the embedded ClickHouse server: %v", shared.err)
+		}
+		env.URL = shared.ch.URL()
+		env.Addr = shared.ch.Addr()
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	env.Database = "test_" + hex.EncodeToString(b[:])
+
+	admin := env
+	admin.Database = "default"
+	conn, err := clickhouse.Open(admin.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := conn.Exec(ctx, "CREATE DATABASE "+env.Database); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := clickhouse.Open(admin.Options())
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+env.Database)
+	})
+	return env
+}
+
+func startShared() {
+	dir, err := os.MkdirTemp("", "trailwatch-testenv-ch-")
+	if err != nil {
+		shared.err = err
+		return
+	}
+	shared.dir = dir
+	cfg := chserver.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.QueueSize = 1024
+	shared.ch, shared.err = embedded.StartClickHouse(context.Background(), dir, cfg, zerolog.Nop(), nil)
+}
+
+// Main runs a package's tests and then closes what they shared. Use it
+// from TestMain in every package whose tests call ClickHouse:
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared.ch != nil {
+		if err := shared.ch.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: closing the embedded ClickHouse server:", err)
+		}
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
