@@ -6,57 +6,67 @@ import (
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/trailwatch/trailwatch/internal/chserver"
 	"github.com/trailwatch/trailwatch/internal/embedded"
 )
 
-func newClickHouseCmd() *cobra.Command {
+func newClickHouseCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clickhouse",
 		Short: "The embedded ClickHouse engine",
 	}
-	cmd.AddCommand(newClickHouseServeCmd())
+	cmd.AddCommand(newClickHouseServeCmd(a))
 	return cmd
 }
 
-func newClickHouseServeCmd() *cobra.Command {
-	cfg := chserver.DefaultConfig()
-	path := filepath.Join("data", "clickhouse")
+func newClickHouseServeCmd(a *app) *cobra.Command {
+	var path, listen, cert, key string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the embedded ClickHouse engine over the ClickHouse HTTP interface",
 		Long: `Opens the embedded ClickHouse engine (libchdb) on a data directory and serves
 it over the ClickHouse HTTP interface, so that trailwatch, clickhouse-go, Grafana's
 ClickHouse data source and curl can all reach it. Only one process can open a
-data directory; others connect to this one over HTTP.`,
+data directory; others connect to this one over HTTP. Users, TLS and limits
+come from the embedded.clickhouse section of the configuration (docs/CONFIG.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
-			ch, err := embedded.StartClickHouse(ctx, path, cfg, log, prometheus.NewRegistry())
+			cfg, err := a.flags.load()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ClickHouse HTTP interface: %s (data in %s)\n", ch.URL(), path)
+			ch := cfg.Embedded.ClickHouse
+			if listen != "" {
+				ch.Listen = listen
+			}
+			if cert != "" || key != "" {
+				ch.TLSCertFile, ch.TLSKeyFile = cert, key
+			}
+			if path == "" {
+				path = filepath.Join(cfg.DataDir, "clickhouse")
+			}
+			ctx := cmd.Context()
+			log := newLogger(cfg.Log, os.Stderr)
+			srv, err := embedded.StartClickHouse(ctx, path, ch, log, prometheus.NewRegistry())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ClickHouse HTTP interface: %s (data in %s)\n", srv.URL(), path)
 			select {
 			case <-ctx.Done():
-			case err := <-ch.Done():
+			case err := <-srv.Done():
 				if err != nil {
 					log.Error().Err(err).Msg("clickhouse server stopped")
 				}
 			}
-			return ch.Close()
+			return srv.Close()
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&path, "path", path, "data directory of the engine")
-	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to serve the HTTP interface on")
-	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate file (serve HTTPS)")
-	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM key file for --tls-cert")
-	f.IntVar(&cfg.QueueSize, "queue-size", cfg.QueueSize, "requests that may wait for the engine before new ones get 503")
-	f.DurationVar(&cfg.ReadTimeout, "read-max-execution-time", cfg.ReadTimeout, "max_execution_time for read-only statements that set none")
+	f.StringVar(&path, "path", "", "data directory of the engine (default <data_dir>/clickhouse)")
+	f.StringVar(&listen, "listen", "", "address to serve the HTTP interface on (default embedded.clickhouse.listen, 127.0.0.1:8123)")
+	f.StringVar(&cert, "tls-cert", "", "PEM certificate file (serve HTTPS)")
+	f.StringVar(&key, "tls-key", "", "PEM key file for --tls-cert")
 	return cmd
 }

@@ -2,15 +2,26 @@ package main
 
 import "github.com/spf13/cobra"
 
+// app is what every subcommand shares: the global flags and, through
+// them, the configuration.
+type app struct {
+	flags globalFlags
+}
+
 func newRootCmd() *cobra.Command {
+	a := &app{}
 	root := &cobra.Command{
 		Use:           "trailwatch",
 		Short:         "Real-time security detections over CRM audit trails",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	a.flags.register(root)
 	root.AddCommand(
-		newClickHouseCmd(),
+		newClickHouseCmd(a),
+		newQueryCmd(a),
+		newMigrateCmd(a),
+		newConfigCmd(a),
 	)
 	return root
 }

@@ -64,6 +64,10 @@ func (s *Store) ping(ctx context.Context, conn driver.Conn) error {
 		return nil
 	}
 	if isUnreachable(err) {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op.Err
+		}
 		return fmt.Errorf("%w at %s (%v): start `trailwatch run` (the whole pipeline on the embedded engines) or `trailwatch clickhouse serve`, or point clickhouse.url (TRAILWATCH_CLICKHOUSE_URL) at your ClickHouse server", ErrUnreachable, s.cfg.URL, err)
 	}
 	return fmt.Errorf("connecting to ClickHouse at %s: %w", s.cfg.URL, err)
