@@ -12,13 +12,13 @@ import (
 
 // Config is one Salesforce org.
 type Config struct {
-	LoginURL     string        `yaml:"login_url" doc:"The org's My Domain URL, where the token endpoint lives (https://acme.my.salesforce.com)."`
-	InstanceURL  string        `yaml:"instance_url" doc:"REST API base URL; empty uses the instance_url of the token response."`
-	APIVersion   string        `yaml:"api_version" doc:"REST API version, e.g. 62.0 (UserLogin needs 29.0 or later)."`
-	Auth         string        `yaml:"auth" doc:"OAuth flow: client_credentials (the JWT bearer flow is documented in docs/RESPONSE.md, not implemented)."`
-	ClientID     string        `yaml:"client_id" doc:"Consumer key of the external client app."`
+	LoginURL     string         `yaml:"login_url" doc:"The org's My Domain URL, where the token endpoint lives (https://acme.my.salesforce.com)."`
+	InstanceURL  string         `yaml:"instance_url" doc:"REST API base URL; empty uses the instance_url of the token response."`
+	APIVersion   string         `yaml:"api_version" doc:"REST API version, e.g. 62.0 (UserLogin needs 29.0 or later)."`
+	Auth         string         `yaml:"auth" doc:"OAuth flow: client_credentials (the JWT bearer flow is documented in docs/RESPONSE.md, not implemented)."`
+	ClientID     string         `yaml:"client_id" doc:"Consumer key of the external client app."`
 	ClientSecret adapter.Secret `yaml:"client_secret" doc:"Consumer secret of the external client app, from a file or the environment."`
-	Timeout      time.Duration `yaml:"timeout" doc:"Bound on each HTTP call, token requests included."`
+	Timeout      time.Duration  `yaml:"timeout" doc:"Bound on each HTTP call, token requests included."`
 }
 
 // DefaultConfig is a config with the defaults filled in.

@@ -163,7 +163,7 @@ func describe(b []byte) (string, string) {
 func classify(status int, code string) adapter.Kind {
 	switch code {
 	case "REQUEST_LIMIT_EXCEEDED", // 403 when the org's API request limit is spent
-		"UNABLE_TO_LOCK_ROW",  // 400 on row-lock contention
+		"UNABLE_TO_LOCK_ROW", // 400 on row-lock contention
 		"SERVER_UNAVAILABLE": // 503
 		return adapter.KindRetryable
 	case "INVALID_SESSION_ID":

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailwatch/trailwatch/respond/fakes"
 	"github.com/trailwatch/trailwatch/respond/adapter"
 	"github.com/trailwatch/trailwatch/respond/adapter/salesforce"
+	"github.com/trailwatch/trailwatch/respond/fakes"
 )
 
 const user = "005xx000001Sv6dAAC"
