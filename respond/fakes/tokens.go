@@ -37,8 +37,11 @@ func (ti *tokenIssuer) issue(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, map[string]any{"error": "invalid_client", "error_description": "invalid client credentials"})
 		return
 	}
-	if ti.scope != "" && r.PostForm.Get("scope") != ti.scope {
-		writeJSON(w, 400, map[string]any{"error": "invalid_scope", "error_description": "scope must be " + ti.scope})
+	ti.mu.Lock()
+	scope := ti.scope
+	ti.mu.Unlock()
+	if scope != "" && r.PostForm.Get("scope") != scope {
+		writeJSON(w, 400, map[string]any{"error": "invalid_scope", "error_description": "scope must be " + scope})
 		return
 	}
 	ti.mu.Lock()
@@ -60,6 +63,12 @@ func (ti *tokenIssuer) issue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, 200, body)
+}
+
+func (ti *tokenIssuer) setScope(s string) {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	ti.scope = s
 }
 
 // check reports whether r carries a live bearer token.
