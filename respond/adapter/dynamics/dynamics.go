@@ -70,7 +70,9 @@ func (c *Client) Frozen(ctx context.Context, user string) (bool, error) {
 }
 
 // Freeze sets isdisabled=true on the systemuser row.
-func (c *Client) Freeze(ctx context.Context, user string) error { return c.set(ctx, user, true, "freeze") }
+func (c *Client) Freeze(ctx context.Context, user string) error {
+	return c.set(ctx, user, true, "freeze")
+}
 
 // Unfreeze sets isdisabled=false.
 func (c *Client) Unfreeze(ctx context.Context, user string) error {
