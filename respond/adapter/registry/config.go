@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -66,6 +67,18 @@ func (a *Adapter) UnmarshalYAML(n *yaml.Node) error {
 	p := plain(Defaults(head.Kind))
 	if err := n.Decode(&p); err != nil {
 		return err
+	}
+	// Node.Decode forgets the caller's KnownFields: check for misspelt
+	// settings here, so a typo in a vendor section is an error too.
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
+	var check plain
+	if err := strict.Decode(&check); err != nil {
+		return fmt.Errorf("adapter at line %d: %w", n.Line, err)
 	}
 	*a = Adapter(p)
 	return nil

@@ -45,6 +45,20 @@ okta-acme:
 	}
 }
 
+func TestYAMLRejectsMisspeltSettings(t *testing.T) {
+	var cfg registry.Config
+	err := yaml.Unmarshal([]byte(`
+sf:
+  kind: salesforce
+  salesforce:
+    login_url: https://acme.my.salesforce.com
+    clientid: key
+`), &cfg)
+	if err == nil || !strings.Contains(err.Error(), "field clientid not found") || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestValidateNamesTheSetting(t *testing.T) {
 	cfg := registry.Config{
 		"a": {Kind: "salesforce"},
