@@ -1,0 +1,5 @@
+// Package dynamics disables and re-enables Dynamics 365 users through the
+// Dataverse Web API: PATCH systemusers(<id>) with isdisabled, read back with
+// $select=isdisabled. Tokens come from the Microsoft identity platform's
+// client-credentials grant for the environment's scope.
+package dynamics
