@@ -39,11 +39,11 @@ func sampleRecord(id string, off int64) Record {
 	return Record{
 		Event: event.Event{
 			ID: id, Timestamp: ts, Tenant: "acme",
-			Source: event.Source{System: "salesforce", ID: "0AT1"},
-			Event:  event.Activity{Category: "export", Action: "export", Outcome: "success"},
-			User:   event.User{ID: "005A", Name: "jdoe@acme.example", Role: "sales_rep", Type: "human"},
-			Client: event.Client{IP: "198.51.100.23", Geo: event.Geo{Country: "US", City: "Boston", Lat: 42.36, Lon: -71.06, HasCoords: true}},
-			Object: event.Object{Type: "report", ID: "00O1", Name: "All contacts"},
+			Source:  event.Source{System: "salesforce", ID: "0AT1"},
+			Event:   event.Activity{Category: "export", Action: "export", Outcome: "success"},
+			User:    event.User{ID: "005A", Name: "jdoe@acme.example", Role: "sales_rep", Type: "human"},
+			Client:  event.Client{IP: "198.51.100.23", Geo: event.Geo{Country: "US", City: "Boston", Lat: 42.36, Lon: -71.06, HasCoords: true}},
+			Object:  event.Object{Type: "report", ID: "00O1", Name: "All contacts"},
 			Changes: []event.Change{{Field: "email", Old: "a@x", New: "b@x"}},
 			Records: 5000, HasRecords: true,
 			Related: []event.Related{{Type: "account", ID: "001"}},
