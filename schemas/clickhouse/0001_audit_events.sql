@@ -61,4 +61,5 @@ CREATE TABLE IF NOT EXISTS audit_events
 )
 ENGINE = ReplacingMergeTree(ingested_at)
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (tenant, person_key, timestamp, id);
+ORDER BY (tenant, person_key, timestamp, id)
+SETTINGS non_replicated_deduplication_window = 10000;
