@@ -220,11 +220,10 @@ func (f *fieldReader) labels(labels record.Labels, pairs ...string) {
 }
 
 // upperCountry returns an ISO 3166-1 alpha-2 code in upper case, or "" when
-// value is not two ASCII letters (the raw value then goes to a label).
+// value is not one (the raw value then goes to a label).
 func upperCountry(value string, labels record.Labels, label string) string {
-	v := strings.ToUpper(strings.TrimSpace(value))
-	if len(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' {
-		return v
+	if c, ok := record.CountryCode(value); ok {
+		return c
 	}
 	labels.Set(label, value)
 	return ""
