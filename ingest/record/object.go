@@ -108,7 +108,7 @@ func isNull(raw json.RawMessage) bool {
 
 // TypeError builds the error for a field holding the wrong JSON type.
 func (o Object) TypeError(key, want string, raw json.RawMessage) error {
-	return fmt.Errorf("%s: want %s, got %s %s", o.Path(key), want, kindOf(raw), Quote(string(raw)))
+	return fmt.Errorf("%s: want %s, got %s %s", o.Path(key), want, kindOf(raw), Clip(string(bytes.TrimSpace(raw))))
 }
 
 // String returns a string field; absent or null gives "".
@@ -301,6 +301,19 @@ func (o Object) UnwrapAvroUnions() Object {
 		}
 	}
 	return out
+}
+
+// Clip cuts raw JSON text to 60 bytes for an error message.
+func Clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // Quote renders a value for an error message: quoted, and cut to 60 bytes

@@ -56,10 +56,10 @@ func RequiredTime(obj record.Object, key string) (time.Time, error) {
 
 func parseRaw(raw json.RawMessage) (time.Time, error) {
 	text, err := record.ScalarText(raw)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s is not a Salesforce date-time (%s)", record.Quote(string(raw)), timeHint)
+	if err != nil || raw[0] == 't' || raw[0] == 'f' {
+		return time.Time{}, fmt.Errorf("%s is not a Salesforce date-time (%s)", record.Clip(string(raw)), timeHint)
 	}
-	if len(raw) > 0 && raw[0] != '"' { // a JSON number: Pub/Sub epoch milliseconds
+	if raw[0] != '"' { // a JSON number: Pub/Sub epoch milliseconds
 		ms, err := record.ParseInteger(text)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%s is not a Salesforce date-time (%s)", record.Quote(text), timeHint)
