@@ -153,8 +153,12 @@ func classify(obj record.Object, action int64, hasAction bool, operation int64, 
 	switch {
 	case !hasAction && !hasOperation:
 		return choice{}, fmt.Errorf("%s: missing, and so is operation: nothing says what happened", obj.Path("action"))
+	case hasAction && !knownAction && hasOperation:
+		return choice{}, fmt.Errorf("%s: %d is not a documented audit action, and operation: %d is not a documented audit operation", obj.Path("action"), action, operation)
 	case hasAction && !knownAction:
-		return choice{}, fmt.Errorf("%s: %d is not a documented audit action, and operation does not say either", obj.Path("action"), action)
+		return choice{}, fmt.Errorf("%s: %d is not a documented audit action, and operation is missing", obj.Path("action"), action)
+	case !hasOperation:
+		return choice{}, fmt.Errorf("%s: %d (Unknown) needs an operation to say what happened, and operation is missing", obj.Path("action"), action)
 	}
 	return choice{}, fmt.Errorf("%s: %d is not a documented audit operation", obj.Path("operation"), operation)
 }
@@ -292,7 +296,10 @@ func attributeChanges(detail record.Object, ev *event.Event, labels record.Label
 	for k := range fields {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		a, b := columnName(names[i]), columnName(names[j])
+		return a < b || a == b && names[i] < names[j]
+	})
 	if len(names) > 1000 {
 		labels.Set(labelPrefix+"changes_total", strconv.Itoa(len(names)))
 		names = names[:1000]

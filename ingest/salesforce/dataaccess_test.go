@@ -14,11 +14,11 @@ func TestReportEventChunksCountRowsOnce(t *testing.T) {
 	first := runJSON(t, ReportEvent, "reportevent.ndjson", 0)
 	recordtest.Equal(t, first, event.Event{
 		ID: "sf-0a4779b0-0da1-4619-a373-0a36991dff90", Timestamp: ts("2020-01-20T19:12:26.965Z"), Tenant: "acme",
-		Source: src("0a4779b0-0da1-4619-a373-0a36991dff90"),
-		Event:  event.Activity{Category: "data_access", Action: "report_run", Outcome: "success"},
-		User:   event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
-		Client: event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "web"},
-		Object: event.Object{Type: "report", ID: "00OB00000032FHdMAM", Name: "All Opportunities", OwnerID: "005B0000001vURvIAM"},
+		Source:  src("0a4779b0-0da1-4619-a373-0a36991dff90"),
+		Event:   event.Activity{Category: "data_access", Action: "report_run", Outcome: "success"},
+		User:    event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
+		Client:  event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "web"},
+		Object:  event.Object{Type: "report", ID: "00OB00000032FHdMAM", Name: "All Opportunities", OwnerID: "005B0000001vURvIAM"},
 		Records: 10000, HasRecords: true,
 		Labels: map[string]string{
 			"sf.login_key": "lUqjLPQTWRdvRG4", "sf.session_level": "STANDARD", "sf.login_history_id": "0YaB000002knVQLKA2",
@@ -47,11 +47,11 @@ func TestReportEventExportBlocked(t *testing.T) {
 	got := runJSON(t, ReportEvent, "reportevent.ndjson", 2)
 	recordtest.Equal(t, got, event.Event{
 		ID: "sf-9d3e7f10-44b2-4a8e-a1c3-5f6e7d8c9b0a", Timestamp: ts("2020-01-20T19:20:00Z"), Tenant: "acme",
-		Source: src("9d3e7f10-44b2-4a8e-a1c3-5f6e7d8c9b0a"),
-		Event:  event.Activity{Category: "export", Action: "export", Outcome: "failure", Reason: "blocked_by_policy"},
-		User:   event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
-		Client: event.Client{IP: "126.7.4.2", AccessMethod: "web"},
-		Object: event.Object{Type: "report", ID: "00OB00000032FHdMAM", Name: "All Contacts"},
+		Source:  src("9d3e7f10-44b2-4a8e-a1c3-5f6e7d8c9b0a"),
+		Event:   event.Activity{Category: "export", Action: "export", Outcome: "failure", Reason: "blocked_by_policy"},
+		User:    event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
+		Client:  event.Client{IP: "126.7.4.2", AccessMethod: "web"},
+		Object:  event.Object{Type: "report", ID: "00OB00000032FHdMAM", Name: "All Contacts"},
 		Records: 5000, HasRecords: true, // no Sequence: an unchunked event
 		Labels: map[string]string{
 			"sf.policy_outcome": "Block", "sf.operation": "ReportExported", "sf.event_source": "Classic",
@@ -64,11 +64,11 @@ func TestListViewEvent(t *testing.T) {
 	got := runJSON(t, ListViewEvent, "listviewevent.ndjson", 0)
 	recordtest.Equal(t, got, event.Event{
 		ID: "sf-0a4779b0-0da1-4619-a373-0a36991dff90", Timestamp: ts("2020-01-20T19:12:26.965Z"), Tenant: "acme",
-		Source: src("0a4779b0-0da1-4619-a373-0a36991dff90"),
-		Event:  event.Activity{Category: "data_access", Action: "view", Outcome: "success"},
-		User:   event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
-		Client: event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "web"},
-		Object: event.Object{Type: "list_view", ID: "00BB0000001c73kMAA", Name: "All Accounts", OwnerID: "005B0000001vURvIAM"},
+		Source:  src("0a4779b0-0da1-4619-a373-0a36991dff90"),
+		Event:   event.Activity{Category: "data_access", Action: "view", Outcome: "success"},
+		User:    event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
+		Client:  event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "web"},
+		Object:  event.Object{Type: "list_view", ID: "00BB0000001c73kMAA", Name: "All Accounts", OwnerID: "005B0000001vURvIAM"},
 		Records: 25, HasRecords: true,
 		Labels: map[string]string{
 			"sf.login_key": "lUqjLPQTWRdvRG4", "sf.session_level": "STANDARD", "sf.event_source": "Lightning",
@@ -114,11 +114,11 @@ func TestBulkApiResultEventFromCometD(t *testing.T) {
 	got := runJSON(t, BulkApiResultEvent, "bulkapiresultevent.ndjson", 0)
 	recordtest.Equal(t, got, event.Event{
 		ID: "sf-0a4779b0-0da1-4619-a373-0a36991dff90", Timestamp: ts("2020-01-20T19:12:26.965Z"), Tenant: "acme",
-		Source: src("0a4779b0-0da1-4619-a373-0a36991dff90"),
-		Event:  event.Activity{Category: "export", Action: "export", Outcome: "success"},
-		User:   event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
-		Client: event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "bulk_api"},
-		Object: event.Object{Type: "bulk_job", ID: "750xx000004UeCCAA0"},
+		Source:  src("0a4779b0-0da1-4619-a373-0a36991dff90"),
+		Event:   event.Activity{Category: "export", Action: "export", Outcome: "success"},
+		User:    event.User{ID: "005B0000001vURvIAM", Name: "user@company.com"},
+		Client:  event.Client{IP: "126.7.4.2", SessionID: "vMASKIU6AxEr+Op5", AccessMethod: "bulk_api"},
+		Object:  event.Object{Type: "bulk_job", ID: "750xx000004UeCCAA0"},
 		Related: []event.Related{{Type: "bulk_batch", ID: "751xx000000AbCdAAK"}},
 		// No records: BulkApiResultEvent carries no row count.
 		Labels: map[string]string{

@@ -34,7 +34,9 @@ func ts(s string) time.Time {
 	return t
 }
 
-func src(id string) event.Source { return event.Source{System: "salesforce", ID: id, Collector: "test"} }
+func src(id string) event.Source {
+	return event.Source{System: "salesforce", ID: id, Collector: "test"}
+}
 
 // runJSON normalises line i of a testdata file, checks the contract and
 // that the timestamp is in UTC.
