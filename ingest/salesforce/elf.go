@@ -106,6 +106,10 @@ func elfUserID(row *record.Row) (string, error) {
 		return fromShort, nil
 	case !row.Header().Has("USER_ID_DERIVED") && !row.Header().Has("USER_ID"):
 		return "", fmt.Errorf("missing column USER_ID_DERIVED (or USER_ID)")
+	case !row.Header().Has("USER_ID_DERIVED"):
+		return "", fmt.Errorf("column USER_ID is empty")
+	case row.Header().Has("USER_ID"):
+		return "", fmt.Errorf("columns USER_ID_DERIVED and USER_ID are empty")
 	}
 	return "", fmt.Errorf("column USER_ID_DERIVED is empty")
 }
