@@ -120,11 +120,24 @@ func (o Object) String(key string) (string, error) {
 	if kindOf(raw) != "string" {
 		return "", o.TypeError(key, "a string", raw)
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := unquote(raw)
+	if err != nil {
 		return "", fmt.Errorf("%s: %w", o.Path(key), err)
 	}
 	return s, nil
+}
+
+// unquote decodes a JSON string literal. The record was checked as valid
+// JSON in valid UTF-8 when parsed, so a literal without escapes is its own
+// content; only escaped literals go through the decoder.
+func unquote(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // RequiredString returns a string field that must be present and non-empty.
@@ -164,11 +177,7 @@ func ScalarText(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	switch kindOf(raw) {
 	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
-		}
-		return s, nil
+		return unquote(raw)
 	case "number", "boolean":
 		return string(raw), nil
 	case "null":
