@@ -160,7 +160,7 @@ func FuzzAudit(f *testing.F) {
 }
 
 // BenchmarkAudit measures the update row with its AttributeAuditDetail
-// (testdata line 2, 1.4 KB), parse and mapping.
+// (testdata line 2, 1.3 KB), parse and mapping.
 func BenchmarkAudit(b *testing.B) {
 	line := recordtest.Lines(b, "testdata/audit.ndjson")[1]
 	n := Normalizers()[0]

@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkLoginEvent measures one LoginEvent REST row (the documented
-// example in testdata, 1.5 KB) through parse and mapping, without encoding.
+// example in testdata, 1.1 KB) through parse and mapping, without encoding.
 func BenchmarkLoginEvent(b *testing.B) {
 	line := recordtest.Lines(b, "testdata/loginevent.ndjson")[0]
 	n := record.NewJSON("salesforce-loginevent", LoginEvent)
