@@ -167,10 +167,12 @@ func BenchmarkAudit(b *testing.B) {
 	rec := record.Record{Data: line}
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
+	cpu0 := recordtest.ProcessCPU()
 	for b.Loop() {
 		if _, err := n.Normalize(rec, recordtest.Meta); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(recordtest.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/record")
 }

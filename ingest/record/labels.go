@@ -1,6 +1,9 @@
 package record
 
-import "unicode/utf8"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // MaxLabels is the contract's limit on labels per event.
 const MaxLabels = 256
@@ -39,11 +42,18 @@ func (l Labels) Map() map[string]string {
 // payloads (report rows, query results) too large and too personal for labels.
 // At most MaxExtraLabels are added, in name order.
 func (l Labels) AddExtras(obj Object, known map[string]bool, prefix string) {
-	added := 0
-	for _, k := range obj.Keys() {
-		if known[k] || k == "attributes" || k == "" {
-			continue
+	var unknown []string
+	for k := range obj.fields {
+		if !known[k] && k != "attributes" && k != "" {
+			unknown = append(unknown, k)
 		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	sort.Strings(unknown)
+	added := 0
+	for _, k := range unknown {
 		if added >= MaxExtraLabels {
 			return
 		}

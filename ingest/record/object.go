@@ -32,8 +32,13 @@ func ParseObject(data []byte) (Object, error) {
 	if trimmed[0] != '{' {
 		return Object{}, fmt.Errorf("record is a JSON %s, want an object", kindOf(trimmed))
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v) // for the decoder's message: where and why
+		return Object{}, fmt.Errorf("record is not valid JSON: %w", err)
+	}
+	m, err := splitObject(data)
+	if err != nil {
 		return Object{}, fmt.Errorf("record is not valid JSON: %w", err)
 	}
 	return Object{fields: m}, nil
@@ -266,8 +271,8 @@ func (o Object) Object(key string) (Object, bool, error) {
 	if kindOf(raw) != "object" {
 		return Object{}, false, o.TypeError(key, "an object", raw)
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m, err := splitObject(raw) // raw was validated with the whole record
+	if err != nil {
 		return Object{}, false, fmt.Errorf("%s: %w", o.Path(key), err)
 	}
 	return Object{fields: m, prefix: o.Path(key) + "."}, true, nil

@@ -2,10 +2,12 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func readAllRows(t *testing.T, in string) (rows []*Row, lineErrs []*LineError) {
@@ -234,5 +236,39 @@ func FuzzLineReader(f *testing.F) {
 			last = line
 		}
 		t.Fatal("reader returned more lines than the input has bytes")
+	})
+}
+
+// FuzzParseObject checks the fast object splitter against encoding/json:
+// the same records accepted, the same members with the same values.
+func FuzzParseObject(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":"x\"y","c":{"d":[1,"]}",{"e":null}]},"a":2, "\u0041" : true}`))
+	f.Add([]byte(` { } `))
+	f.Add([]byte(`{"k":"v"} x`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := ParseObject(data)
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(data, &want)
+		if !utf8.Valid(data) {
+			if err == nil {
+				t.Fatal("accepted invalid UTF-8")
+			}
+			return
+		}
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("ParseObject err %v, encoding/json err %v", err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if len(got.fields) != len(want) {
+			t.Fatalf("%d members, encoding/json %d", len(got.fields), len(want))
+		}
+		for k, w := range want {
+			g, ok := got.fields[k]
+			if !ok || !bytes.Equal(bytes.TrimSpace(g), bytes.TrimSpace(w)) {
+				t.Fatalf("member %q = %q, encoding/json %q", k, g, w)
+			}
+		}
 	})
 }

@@ -49,7 +49,7 @@ func startRTEM(obj record.Object, meta record.Meta, object string) (*rtem, error
 	if err != nil {
 		return nil, err
 	}
-	r := &rtem{obj: obj, ev: newEvent(meta, id, eid, ts), labels: record.Labels{}, f: fieldReader{obj: obj}}
+	r := &rtem{obj: obj, ev: newEvent(meta, id, eid, ts), labels: make(record.Labels, 16), f: fieldReader{obj: obj}}
 	f := &r.f
 	r.ev.User.Name = f.str("Username")
 	r.ev.Client.IP = clientIP(f.str("SourceIp"), r.labels, "source_ip")

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/trailwatch/trailwatch/ingest/eventwire"
 	"github.com/trailwatch/trailwatch/ingest/record"
@@ -91,4 +93,15 @@ func Equal(tb testing.TB, got, want event.Event) {
 		tb.Errorf("event mismatch\n got: %s\nwant: %s\n(has_records got %v want %v; has_coords got %v want %v)",
 			g, w, got.HasRecords, want.HasRecords, got.Client.Geo.HasCoords, want.Client.Geo.HasCoords)
 	}
+}
+
+// ProcessCPU returns the CPU time (user + system) the process has used. On a
+// shared machine a benchmark's wall time includes waiting for a core;
+// dividing the CPU time it used by b.N does not.
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
