@@ -1,0 +1,77 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxLine is the longest NDJSON line LineReader accepts by default:
+// four times the contract's 64 KiB event limit, since vendor records carry
+// fields the canonical event drops.
+const DefaultMaxLine = 256 << 10
+
+// LineReader cuts NDJSON into records, one per line, skipping blank lines.
+// A line longer than its limit is reported as a *LineError and skipped whole;
+// reading goes on with the next line.
+type LineReader struct {
+	br   *bufio.Reader
+	max  int
+	line int
+	buf  []byte
+}
+
+// NewLineReader reads r; maxLine <= 0 means DefaultMaxLine.
+func NewLineReader(r io.Reader, maxLine int) *LineReader {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
+	return &LineReader{br: bufio.NewReaderSize(r, 64<<10), max: maxLine}
+}
+
+// Next returns the next non-blank line (without its line ending) and its
+// 1-based number. The slice is valid until the next call. It returns io.EOF at
+// the end.
+func (l *LineReader) Next() ([]byte, int, error) {
+	for {
+		l.buf = l.buf[:0]
+		tooLong := false
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = l.br.ReadSlice('\n')
+			if !tooLong {
+				if len(l.buf)+len(chunk) > l.max+2 { // +2: the line ending is not content
+					tooLong = true
+					l.buf = l.buf[:0]
+				} else {
+					l.buf = append(l.buf, chunk...)
+				}
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, l.line, fmt.Errorf("reading line %d: %w", l.line+1, err)
+		}
+		if err == io.EOF && len(l.buf) == 0 && !tooLong {
+			return nil, l.line, io.EOF
+		}
+		l.line++
+		if tooLong {
+			return nil, l.line, &LineError{Line: l.line, Err: fmt.Errorf("line is longer than the %d-byte limit", l.max)}
+		}
+		data := bytes.TrimRight(l.buf, "\r\n")
+		if len(bytes.TrimSpace(data)) == 0 {
+			if err == io.EOF {
+				return nil, l.line, io.EOF
+			}
+			continue
+		}
+		return data, l.line, nil
+	}
+}
