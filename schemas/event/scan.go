@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -96,13 +97,18 @@ func (d *decoder) readString(path string) (string, *ValidationError) {
 	data := d.data
 	start := d.pos + 1
 	i := start
-	for i < len(data) {
-		c := data[i]
-		if plain[c] {
-			i++
-			continue
+	for {
+		// Skip plain bytes eight at a time, then to the first one that is not.
+		for i+8 <= len(data) && special(binary.LittleEndian.Uint64(data[i:])) == 0 {
+			i += 8
 		}
-		switch {
+		for i < len(data) && plain[data[i]] {
+			i++
+		}
+		if i >= len(data) {
+			return "", syntaxError(len(data), "unexpected end of input in string literal")
+		}
+		switch c := data[i]; {
 		case c == '"':
 			d.pos = i + 1
 			return d.str[start:i], nil
@@ -118,7 +124,16 @@ func (d *decoder) readString(path string) (string, *ValidationError) {
 		}
 		i += size
 	}
-	return "", syntaxError(len(data), "unexpected end of input in string literal")
+}
+
+// special is non-zero when one of the eight bytes in x is not plain: below
+// 0x20, '"', '\\' or 0x80 and above. (The has-zero-byte trick can also flag
+// bytes above a flagged one, which only sends the caller to look bytewise.)
+func special(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (lsb * '"')
+	backslash := x ^ (lsb * '\\')
+	return ((x - lsb*0x20) | (quote-lsb)&^quote | (backslash-lsb)&^backslash | x) & msb
 }
 
 // readEscaped finishes a string that has an escape at i, unescaping into

@@ -198,7 +198,7 @@ func TestSchemaKnownDifferences(t *testing.T) {
 		{"invalid UTF-8", mk("comment", "\"caf\xe9\""), corpusOptions(), "comment: invalid UTF-8"},
 		{"lone surrogate", mk("comment", `"\ud800"`), corpusOptions(), `comment: unpaired surrogate \ud800 is not valid UTF-8`},
 		// JSON Schema has no size of the encoding.
-		{"over 64 KiB", mk("comment", `"` + strings.Repeat("x", DefaultMaxBytes) + `"`), corpusOptions(), "event is 65740 bytes, limit 65536"},
+		{"over 64 KiB", mk("comment", `"`+strings.Repeat("x", DefaultMaxBytes)+`"`), corpusOptions(), "event is 65740 bytes, limit 65536"},
 		// JSON Schema has no clock.
 		{"too far ahead", mk("timestamp", `"2026-11-03T09:00:00.000Z"`), corpusOptions(), "timestamp: 2026-11-03T09:00:00.000Z is 1h5m52.588s ahead of the clock, limit 10m0s"},
 		{"too old on the live path", mk("timestamp", `"2016-11-03T09:00:00.000Z"`), live, "timestamp: 2016-11-03T09:00:00.000Z is 87646h54m7.412s old, limit 168h0m0s"},
