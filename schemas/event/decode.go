@@ -31,8 +31,11 @@ func Decode(data []byte, opts Options) (Event, error) {
 // strings.Clone a field that must outlive the event by much.
 func DecodeInto(e *Event, data []byte, opts Options) error {
 	o := opts.limits()
+	// Keep the capacity, drop the old contents (and the input they pin).
+	clear(e.Changes)
+	clear(e.Related)
+	clear(e.Labels)
 	changes, related, labels := e.Changes[:0], e.Related[:0], e.Labels
-	clear(labels)
 	*e = Event{Changes: changes, Related: related, Labels: labels}
 	if len(data) > o.MaxBytes {
 		return fail("", KindSize, "event is "+strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(o.MaxBytes))

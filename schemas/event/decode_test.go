@@ -209,6 +209,7 @@ func TestDecodeValues(t *testing.T) {
 		{name: "coordinates zero", in: mk("client", `{"geo":{"lat":0,"lon":0}}`)},
 		{name: "coordinates bounds", in: mk("client", `{"geo":{"lat":-90,"lon":180.0}}`)},
 		{name: "coordinates bounds exponent", in: mk("client", `{"geo":{"lat":0.9e2,"lon":-18E1}}`)},
+		{name: "coordinates just inside, rounding onto the bound", in: mk("client", `{"geo":{"lat":89.99999999999999999999,"lon":-179.999999999999999999}}`)},
 		{name: "coordinates underflow", in: mk("client", `{"geo":{"lat":1e-400,"lon":-1e-400}}`)},
 		{name: "lat over", in: mk("client", `{"geo":{"lat":90.5,"lon":0}}`), want: `client.geo.lat: "90.5" out of range [-90, 90]`, kind: KindRange},
 		{name: "lat just over", in: mk("client", `{"geo":{"lat":-90.00000000000000000001,"lon":0}}`), want: `client.geo.lat: "-90.00000000000000000001" out of range [-90, 90]`},

@@ -63,14 +63,36 @@ func parseDegrees(text string, limit float64) (float64, string) {
 	v, err := strconv.ParseFloat(text, 64)
 	outside := err != nil || v < -limit || v > limit
 	if !outside && (v == limit || v == -limit) {
-		// The float rounded onto the bound: compare the exact decimal.
+		// The float may have rounded onto the bound from either side:
+		// compare the exact decimal with it.
 		_, mant, exp := decimal(text)
-		outside = mant != strconv.Itoa(int(limit)/10) || exp != 1
+		outside = compareMagnitude(mant, exp, int(limit)) > 0
 	}
 	if outside {
 		return 0, quote(text) + " out of range [" + formatFloat(-limit) + ", " + formatFloat(limit) + "]"
 	}
 	return v, ""
+}
+
+// compareMagnitude compares |mant × 10^exp|, in decimal's form, with the
+// integer n > 0.
+func compareMagnitude(mant string, exp int, n int) int {
+	if mant == "" {
+		return -1
+	}
+	nmant, nexp := strconv.Itoa(n), 0
+	for strings.HasSuffix(nmant, "0") {
+		nmant, nexp = nmant[:len(nmant)-1], nexp+1
+	}
+	// Digits before the decimal point decide first; with as many, the digit
+	// strings compare as text (neither has trailing zeros).
+	if a, b := len(mant)+exp, len(nmant)+nexp; a != b {
+		if a > b {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(mant, nmant)
 }
 
 // decimal splits a JSON number into its sign and exact value mant × 10^exp,
