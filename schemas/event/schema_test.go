@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,4 +217,35 @@ func TestSchemaKnownDifferences(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeExponent finds numbers math/big would expand digit by digit.
+var hugeExponent = regexp.MustCompile(`[eE][+-]?[0-9]{4,}`)
+
+// FuzzSchemaAgreement holds the schema and the decoder to the same verdict
+// on any input, apart from the rules the schema cannot state.
+func FuzzSchemaAgreement(f *testing.F) {
+	for _, c := range readCorpus(f) {
+		if len(c.data) < 4096 {
+			f.Add(c.data)
+		}
+	}
+	sch := compileSchema(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if hugeExponent.Match(data) {
+			return
+		}
+		_, decodeErr := Decode(data, corpusOptions())
+		schemaOK, schemaErr := schemaAccepts(sch, data)
+		if (decodeErr == nil) == schemaOK {
+			return
+		}
+		if decodeErr != nil {
+			switch decodeErr.(*ValidationError).Kind {
+			case KindUTF8, KindDuplicateKey, KindSize, KindTimeWindow:
+				return // the known differences
+			}
+		}
+		t.Fatalf("decoder: %v\nschema accepts %v: %v\ninput %q", decodeErr, schemaOK, schemaErr, data)
+	})
 }
