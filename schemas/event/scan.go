@@ -1,7 +1,6 @@
 package event
 
 import (
-	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -97,18 +96,13 @@ func (d *decoder) readString(path string) (string, *ValidationError) {
 	data := d.data
 	start := d.pos + 1
 	i := start
-	for {
-		// Skip plain bytes eight at a time, then to the first one that is not.
-		for i+8 <= len(data) && special(binary.LittleEndian.Uint64(data[i:])) == 0 {
-			i += 8
-		}
-		for i < len(data) && plain[data[i]] {
+	for i < len(data) {
+		c := data[i]
+		if plain[c] {
 			i++
+			continue
 		}
-		if i >= len(data) {
-			return "", syntaxError(len(data), "unexpected end of input in string literal")
-		}
-		switch c := data[i]; {
+		switch {
 		case c == '"':
 			d.pos = i + 1
 			return d.str[start:i], nil
@@ -124,16 +118,7 @@ func (d *decoder) readString(path string) (string, *ValidationError) {
 		}
 		i += size
 	}
-}
-
-// special is non-zero when one of the eight bytes in x is not plain: below
-// 0x20, '"', '\\' or 0x80 and above. (The has-zero-byte trick can also flag
-// bytes above a flagged one, which only sends the caller to look bytewise.)
-func special(x uint64) uint64 {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	quote := x ^ (lsb * '"')
-	backslash := x ^ (lsb * '\\')
-	return ((x - lsb*0x20) | (quote-lsb)&^quote | (backslash-lsb)&^backslash | x) & msb
+	return "", syntaxError(len(data), "unexpected end of input in string literal")
 }
 
 // readEscaped finishes a string that has an escape at i, unescaping into
