@@ -40,8 +40,8 @@ func TestAlertID(t *testing.T) {
 func TestAlertJSONRoundTrip(t *testing.T) {
 	ts := time.Date(2026, 11, 3, 2, 14, 7, 412_345_678, time.FixedZone("", -5*3600))
 	a := Alert{
-		ID:   "id",
-		Rule: Rule{ID: "r", Version: "3", Title: "T", Severity: "high"},
+		ID:     "id",
+		Rule:   Rule{ID: "r", Version: "3", Title: "T", Severity: "high"},
 		Tenant: "acme", Group: map[string]string{"user.id": "u1"},
 		WindowStart: ts, WindowEnd: ts.Add(time.Minute), TriggeredAt: ts.Add(time.Minute), DetectedAt: ts.Add(time.Hour),
 		EventIDs: []string{"e1", "e2"}, Summary: "s", Values: map[string]any{"count": 5},
