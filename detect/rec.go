@@ -1,0 +1,246 @@
+package detect
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// rec is what the engine keeps of an event: its id and time, the fields the
+// rule's expressions, templates and functions read (its projection), and
+// the values its aggregates take from it. Strings are cloned, so a rec never
+// pins the buffer an event was decoded from.
+type rec struct {
+	id    string
+	ts    int64  // unix nanoseconds
+	seq   uint64 // arrival order in the shard, the tie-break between equal times
+	off   int32  // the timestamp's UTC offset, seconds
+	fired bool   // an alert was raised with this event as its trigger
+	strs  []string
+	nums  []float64
+	objs  []any // slices and maps (changes, related, labels), deep-copied
+}
+
+// before orders recs by event time, then arrival.
+func (r *rec) before(o *rec) bool {
+	return r.ts < o.ts || r.ts == o.ts && r.seq < o.seq
+}
+
+// slot locates a projected field in a rec.
+type slot struct {
+	kind fieldKind
+	i    int
+}
+
+// projection is the set of event fields a rule keeps in its recs.
+type projection struct {
+	strs  []*field
+	nums  []*field
+	objs  []*field
+	slots map[string]slot
+	// extra slots for aggregate arguments follow the projected ones
+	aggStrs, aggNums int
+	tzSlot      int // user.timezone, or -1
+	changesSlot int // changes, or -1
+}
+
+// newProjection builds a projection of the given paths (struct paths stand
+// for every leaf under them). id, timestamp and tenant are never projected:
+// a rec carries id and time itself, and the tenant is the group's.
+func newProjection(paths map[string]bool) *projection {
+	p := &projection{slots: map[string]slot{}, tzSlot: -1, changesSlot: -1}
+	ft := eventFields()
+	var leaves []string
+	for path := range paths {
+		f := ft.byPath[path]
+		if f == nil {
+			continue
+		}
+		if f.kind == kindStruct {
+			for _, l := range ft.leaves {
+				if strings.HasPrefix(l.path, path+".") {
+					leaves = append(leaves, l.path)
+				}
+			}
+			continue
+		}
+		leaves = append(leaves, path)
+	}
+	sort.Strings(leaves)
+	for _, path := range leaves {
+		if _, dup := p.slots[path]; dup || path == "id" || path == "timestamp" || path == "tenant" {
+			continue
+		}
+		f := ft.byPath[path]
+		switch f.kind {
+		case kindString:
+			p.slots[path] = slot{kindString, len(p.strs)}
+			p.strs = append(p.strs, f)
+		case kindNumber, kindBool:
+			p.slots[path] = slot{f.kind, len(p.nums)}
+			p.nums = append(p.nums, f)
+		case kindSlice, kindMap:
+			p.slots[path] = slot{f.kind, len(p.objs)}
+			p.objs = append(p.objs, f)
+		}
+	}
+	if s, ok := p.slots["user.timezone"]; ok {
+		p.tzSlot = s.i
+	}
+	if s, ok := p.slots["changes"]; ok {
+		p.changesSlot = s.i
+	}
+	return p
+}
+
+// paths lists the projected paths, for fingerprints.
+func (p *projection) paths() []string {
+	out := make([]string, 0, len(p.slots))
+	for k := range p.slots {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// capture makes a rec of ev, with room for the aggregate arguments.
+func (p *projection) capture(ev *event.Event, seq uint64) *rec {
+	_, off := ev.Timestamp.Zone()
+	r := &rec{id: strings.Clone(ev.ID), ts: ev.Timestamp.UnixNano(), seq: seq, off: int32(off)}
+	base := unsafe.Pointer(ev)
+	if n := len(p.strs) + p.aggStrs; n > 0 {
+		r.strs = make([]string, n)
+		for i, f := range p.strs {
+			r.strs[i] = strings.Clone(f.str(base))
+		}
+	}
+	if n := len(p.nums) + p.aggNums; n > 0 {
+		r.nums = make([]float64, n)
+		for i, f := range p.nums {
+			if f.kind == kindBool {
+				if f.boolean(base) {
+					r.nums[i] = 1
+				}
+				continue
+			}
+			r.nums[i] = f.num(base)
+		}
+	}
+	if len(p.objs) > 0 {
+		r.objs = make([]any, len(p.objs))
+		for i, f := range p.objs {
+			r.objs[i] = deepCopy(f.value(base))
+		}
+	}
+	return r
+}
+
+// deepCopy copies the event's slices and maps (of strings and structs of
+// strings) so a rec owns them.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case []event.Change:
+		if x == nil {
+			return x
+		}
+		out := make([]event.Change, len(x))
+		for i, c := range x {
+			out[i] = event.Change{Field: strings.Clone(c.Field), Old: strings.Clone(c.Old), New: strings.Clone(c.New)}
+		}
+		return out
+	case []event.Related:
+		if x == nil {
+			return x
+		}
+		out := make([]event.Related, len(x))
+		for i, c := range x {
+			out[i] = event.Related{Type: strings.Clone(c.Type), ID: strings.Clone(c.ID)}
+		}
+		return out
+	case map[string]string:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]string, len(x))
+		for k, v := range x {
+			out[strings.Clone(k)] = strings.Clone(v)
+		}
+		return out
+	}
+	return v
+}
+
+// materialize writes r back into an event (only the projected fields are
+// set), for the slow paths: fallback evaluation and templates.
+func (p *projection) materialize(r *rec, tenant string, dst *event.Event, z *zones) {
+	*dst = event.Event{ID: r.id, Tenant: tenant, Timestamp: recTime(r, z)}
+	base := unsafe.Pointer(dst)
+	for i, f := range p.strs {
+		f.setStr(base, r.strs[i])
+	}
+	for i, f := range p.nums {
+		if f.kind == kindBool {
+			f.setBool(base, r.nums[i] != 0)
+			continue
+		}
+		f.setNum(base, r.nums[i])
+	}
+	for i, f := range p.objs {
+		if r.objs[i] != nil {
+			f.set(base, r.objs[i])
+		}
+	}
+}
+
+// recTime is the rec's timestamp in its own offset.
+func recTime(r *rec, z *zones) time.Time {
+	t := time.Unix(0, r.ts)
+	if r.off == 0 {
+		return t.UTC()
+	}
+	return t.In(z.fixed(r.off))
+}
+
+// fixed returns a cached fixed zone for a UTC offset.
+func (z *zones) fixed(off int32) *time.Location {
+	if z.byOffset == nil {
+		z.byOffset = map[int32]*time.Location{}
+	}
+	if loc, ok := z.byOffset[off]; ok {
+		return loc
+	}
+	loc := time.FixedZone("", int(off))
+	if len(z.byOffset) < maxCachedZones {
+		z.byOffset[off] = loc
+	}
+	return loc
+}
+
+// recBytes estimates the heap bytes a rec holds.
+func recBytes(r *rec) int64 {
+	n := int64(unsafe.Sizeof(*r)) + int64(len(r.id))
+	n += int64(cap(r.strs)) * 16
+	for _, s := range r.strs {
+		n += int64(len(s))
+	}
+	n += int64(cap(r.nums)) * 8
+	for _, o := range r.objs {
+		n += 16 + objBytes(o)
+	}
+	return n
+}
+
+func objBytes(o any) int64 {
+	v := reflect.ValueOf(o)
+	switch v.Kind() {
+	case reflect.Slice:
+		return int64(v.Len()) * int64(v.Type().Elem().Size()) * 2
+	case reflect.Map:
+		return int64(v.Len()) * 64
+	}
+	return 0
+}
