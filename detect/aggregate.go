@@ -41,6 +41,9 @@ type aggSpec struct {
 	text string // as written, the key under which it appears in alert values
 	arg  *cexpr // nil for count()
 	slot int    // index in rec.strs (distinct kinds) or rec.nums, past the projection
+	// inCond: the condition reads it, so distinct() must build its list on
+	// every evaluation (otherwise only when an alert is raised).
+	inCond bool
 }
 
 // acc accumulates a rule's aggregates over a set of window entries. The
@@ -113,7 +116,7 @@ func (a *acc) remove(aggs []*aggSpec, r *rec) {
 
 // results writes the aggregates' values into out. entries is the window the
 // accumulator covers, for recomputing an extreme that left it.
-func (a *acc) results(aggs []*aggSpec, entries []*rec, out []aggOut) {
+func (a *acc) results(aggs []*aggSpec, entries []*rec, out []aggOut, full bool) {
 	for i, g := range aggs {
 		var o aggOut
 		switch g.kind {
@@ -136,8 +139,10 @@ func (a *acc) results(aggs []*aggSpec, entries []*rec, out []aggOut) {
 		case aggCountDistinct:
 			o.n = float64(a.distinct[i].len())
 		case aggDistinct:
-			o.l = a.distinct[i].values()
-			o.n = float64(len(o.l))
+			if full || g.inCond {
+				o.l = a.distinct[i].values()
+			}
+			o.n = float64(a.distinct[i].len())
 		}
 		out[i] = o
 	}

@@ -700,6 +700,9 @@ func (ec *exprCompiler) extractAggs(ce *cexpr) bool {
 			slot = len(ec.aggs)
 			ec.aggs = append(ec.aggs, spec)
 		}
+		if !ce.sc.output {
+			ec.aggs[slot].inCond = true
+		}
 		id := &ast.IdentifierNode{Value: fmt.Sprintf("__agg%d", slot)}
 		ast.Patch(node, id)
 	}

@@ -44,8 +44,8 @@ type projection struct {
 	slots map[string]slot
 	// extra slots for aggregate arguments follow the projected ones
 	aggStrs, aggNums int
-	tzSlot      int // user.timezone, or -1
-	changesSlot int // changes, or -1
+	tzSlot           int // user.timezone, or -1
+	changesSlot      int // changes, or -1
 }
 
 // newProjection builds a projection of the given paths (struct paths stand
