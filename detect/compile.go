@@ -181,6 +181,7 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		condScope.steps = stepNames
 		outScope.steps = stepNames
 	case KindNewValue:
+		outScope.newValue = true
 		c.nvField = ec.compile(r.NewValue.Field, r.NewValue.Field.Text, 0, &scope{what: "new_value.field"})
 		if c.nvField != nil {
 			if k := kindOfType(c.nvField.typ); k != lkStr && k != lkNum {

@@ -66,7 +66,7 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 		EventIDs:   ids,
 		Values:     map[string]any{},
 	}
-	o := &outputs{group: groupVals, window: FormatDuration(time.Duration(f.span))}
+	o := &outputs{fired: f.values, group: groupVals, window: FormatDuration(time.Duration(f.span))}
 	for k, x := range f.values {
 		a.Values[k] = jsonValue(x)
 	}

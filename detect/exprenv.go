@@ -34,6 +34,8 @@ const (
 	slotGroup
 	slotWindow
 	slotValue
+	slotNewValue
+	slotKnownValues
 )
 
 // envLayout is an env struct type and what each of its fields holds.
@@ -53,6 +55,7 @@ type scope struct {
 	steps     []string // the steps visible, in order
 	output    bool     // group, window and named values are visible
 	values    []string
+	newValue  bool // new_value and known_values are visible (outputs of new_value rules)
 	curMayRec bool // the current event may be a stored one (not a filter)
 }
 
@@ -101,6 +104,10 @@ func buildEnv(sc *scope, aggKinds []aggKind, namedTypes map[string]reflect.Type,
 	if sc.output {
 		add("group", reflect.TypeFor[map[string]string](), envSlot{kind: slotGroup})
 		add("window", reflect.TypeFor[string](), envSlot{kind: slotWindow})
+		if sc.newValue {
+			add("new_value", reflect.TypeFor[string](), envSlot{kind: slotNewValue})
+			add("known_values", reflect.TypeFor[[]string](), envSlot{kind: slotKnownValues})
+		}
 		for i, n := range sc.values {
 			t := valueTypes[n]
 			if t == nil {
@@ -115,6 +122,7 @@ func buildEnv(sc *scope, aggKinds []aggKind, namedTypes map[string]reflect.Type,
 
 // outputs carries the alert-time values an output expression may read.
 type outputs struct {
+	fired  map[string]any // the firing's own values (new_value, known_values)
 	group  map[string]string
 	window string
 	named  []any // named aggregates' values, in scope order
@@ -171,6 +179,16 @@ func (l *envLayout) fill(env reflect.Value, c *evalCtx, out *outputs, scratch *s
 		case slotWindow:
 			if out != nil {
 				f.SetString(out.window)
+			}
+		case slotNewValue:
+			if out != nil {
+				v, _ := out.fired["new_value"].(string)
+				f.SetString(v)
+			}
+		case slotKnownValues:
+			if out != nil {
+				v, _ := out.fired["known_values"].([]string)
+				f.Set(reflect.ValueOf(v))
 			}
 		case slotValue:
 			if out != nil && s.index < len(out.values) && out.values[s.index] != nil {

@@ -94,6 +94,9 @@ func TestEvents(t *TestSpec) ([]*event.Event, error) {
 			} else {
 				m["timestamp"] = at.Format(time.RFC3339Nano)
 			}
+			if te.Repeat > 1 {
+				m = substituteN(m, k+1).(map[string]any)
+			}
 			b, err := json.Marshal(normalizeYAML(m))
 			if err != nil {
 				return nil, fmt.Errorf("event %d (line %d): %w", i+1, te.Line, err)
@@ -106,6 +109,28 @@ func TestEvents(t *TestSpec) ([]*event.Event, error) {
 		}
 	}
 	return out, nil
+}
+
+// substituteN replaces {n} in every string of a repeated event with the
+// repetition's number (1-based), so repeats can differ ("object.id: c{n}").
+func substituteN(v any, n int) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = substituteN(e, n)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = substituteN(e, n)
+		}
+		return out
+	case string:
+		return strings.ReplaceAll(x, "{n}", fmt.Sprint(n))
+	}
+	return v
 }
 
 // normalizeYAML turns what yaml.v3 decodes (times, map[any]any) into what

@@ -268,7 +268,19 @@ func (s *Shard) evalAny(ce *cexpr, out *outputs) (any, error) {
 		case lkStr:
 			v = ce.low.s(c)
 		case lkNum:
-			v = ce.low.n(c)
+			x := ce.low.n(c)
+			switch ce.typ.Kind() {
+			case reflect.Int64:
+				if ce.typ == reflect.TypeFor[time.Duration]() {
+					v = time.Duration(x)
+				} else {
+					v = int64(x)
+				}
+			case reflect.Int:
+				v = int(x)
+			default:
+				v = x
+			}
 		case lkTime:
 			v = time.Unix(0, ce.low.t(c)).UTC()
 		case lkList:
