@@ -101,7 +101,20 @@ func EncodeEvent(ev *event.Event) ([]byte, error) {
 		delete(geo, "lat")
 		delete(geo, "lon")
 	}
+	dropEmpty(m)
 	return json.Marshal(m)
+}
+
+// dropEmpty removes empty objects (absent optional groups).
+func dropEmpty(m map[string]any) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			dropEmpty(sub)
+			if len(sub) == 0 {
+				delete(m, k)
+			}
+		}
+	}
 }
 
 var _ = time.RFC3339

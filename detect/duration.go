@@ -36,7 +36,7 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("invalid duration %q: expected a number", orig)
 		}
 		num := s[:i]
-		s = s[i:]
+		s = strings.TrimLeft(s[i:], " ")
 		j := 0
 		for j < len(s) && (s[j] < '0' || s[j] > '9') && s[j] != '.' {
 			j++

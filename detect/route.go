@@ -39,10 +39,10 @@ func extractRoute(n ast.Node, bad *[]ast.Node) []routePair {
 			return unionRoutes(extractRoute(x.Left, bad), extractRoute(x.Right, bad))
 		case "==":
 			if f, v, ok := fieldEqualsConst(x.Left, x.Right); ok {
-				return pairsFor(f, []string{v}, x, bad)
+				return pairsFor(f, []string{v}, x.Right, bad)
 			}
 			if f, v, ok := fieldEqualsConst(x.Right, x.Left); ok {
-				return pairsFor(f, []string{v}, x, bad)
+				return pairsFor(f, []string{v}, x.Left, bad)
 			}
 		case "in":
 			f := routeField(x.Left)
@@ -50,7 +50,7 @@ func extractRoute(n ast.Node, bad *[]ast.Node) []routePair {
 				break
 			}
 			if vals, ok := constStrings(x.Right); ok {
-				return pairsFor(f, vals, x, bad)
+				return pairsFor(f, vals, x.Right, bad)
 			}
 		}
 	}

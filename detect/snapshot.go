@@ -306,12 +306,17 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 	g.lastAlert = d.varint()
 	nrec := d.count()
 	table := make([]*rec, 0, nrec)
+	proj := rs.er.def.proj
 	for i := 0; i < nrec && d.err == nil; i++ {
-		table = append(table, readRec(d))
+		r := readRec(d)
+		if len(r.strs) != len(proj.strs)+proj.aggStrs || len(r.nums) != len(proj.nums)+proj.aggNums || len(r.objs) != len(proj.objs) {
+			d.err = errors.New("event record shape")
+		}
+		table = append(table, r)
 	}
 	recAt := func() *rec {
-		i := d.count()
-		if i >= len(table) {
+		i := d.uvarint()
+		if i >= uint64(len(table)) {
 			d.err = errors.New("rec index out of range")
 			return &rec{}
 		}
@@ -324,7 +329,7 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		for i := 0; i < n && d.err == nil; i++ {
 			w.entries = append(w.entries, recAt())
 		}
-		w.tailStart = d.count()
+		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
 		w.tail = readAcc(d)
 		if w.tailStart > len(w.entries) || len(w.tail.num) != len(rs.er.def.aggs) {
 			d.err = errors.New("window shape")
