@@ -50,15 +50,19 @@ type aggSpec struct {
 // window keeps one for its tail (updated as events arrive and leave) and
 // builds throw-away ones for the windows of out-of-order events.
 type acc struct {
-	n        int
-	num      []float64 // per aggregate: count-if count, sum
-	ext      []float64 // per aggregate: min or max
-	extDirty []bool    // the extreme left the window: recompute before use
-	distinct []distinctSet
+	n     int
+	slots []accSlot // one per aggregate
+}
+
+type accSlot struct {
+	num      float64 // count-if count, sum
+	ext      float64 // min or max
+	extDirty bool    // the extreme left the window: recompute before use
+	distinct distinctSet
 }
 
 func newAcc(aggs []*aggSpec) *acc {
-	a := &acc{num: make([]float64, len(aggs)), ext: make([]float64, len(aggs)), extDirty: make([]bool, len(aggs)), distinct: make([]distinctSet, len(aggs))}
+	a := &acc{slots: make([]accSlot, len(aggs))}
 	a.reset(aggs)
 	return a
 }
@@ -66,34 +70,36 @@ func newAcc(aggs []*aggSpec) *acc {
 func (a *acc) reset(aggs []*aggSpec) {
 	a.n = 0
 	for i, g := range aggs {
-		a.num[i] = 0
-		a.extDirty[i] = false
+		sl := &a.slots[i]
+		sl.num = 0
+		sl.extDirty = false
 		switch g.kind {
 		case aggMin:
-			a.ext[i] = math.Inf(1)
+			sl.ext = math.Inf(1)
 		case aggMax:
-			a.ext[i] = math.Inf(-1)
+			sl.ext = math.Inf(-1)
 		}
-		a.distinct[i].clear()
+		sl.distinct.clear()
 	}
 }
 
 func (a *acc) add(aggs []*aggSpec, r *rec) {
 	a.n++
 	for i, g := range aggs {
+		sl := &a.slots[i]
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			a.num[i] += r.nums[g.slot]
+			sl.num += r.nums[g.slot]
 		case aggMin:
-			if v := r.nums[g.slot]; v < a.ext[i] {
-				a.ext[i] = v
+			if v := r.nums[g.slot]; v < sl.ext {
+				sl.ext = v
 			}
 		case aggMax:
-			if v := r.nums[g.slot]; v > a.ext[i] {
-				a.ext[i] = v
+			if v := r.nums[g.slot]; v > sl.ext {
+				sl.ext = v
 			}
 		case aggCountDistinct, aggDistinct:
-			a.distinct[i].add(r.strs[g.slot])
+			sl.distinct.add(r.strs[g.slot])
 		}
 	}
 }
@@ -101,54 +107,57 @@ func (a *acc) add(aggs []*aggSpec, r *rec) {
 func (a *acc) remove(aggs []*aggSpec, r *rec) {
 	a.n--
 	for i, g := range aggs {
+		sl := &a.slots[i]
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			a.num[i] -= r.nums[g.slot]
+			sl.num -= r.nums[g.slot]
 		case aggMin, aggMax:
-			if r.nums[g.slot] == a.ext[i] {
-				a.extDirty[i] = true
+			if r.nums[g.slot] == sl.ext {
+				sl.extDirty = true
 			}
 		case aggCountDistinct, aggDistinct:
-			a.distinct[i].remove(r.strs[g.slot])
+			sl.distinct.remove(r.strs[g.slot])
 		}
 	}
 }
 
 // results writes the aggregates' values into out. entries is the window the
-// accumulator covers, for recomputing an extreme that left it.
+// accumulator covers, for recomputing an extreme that left it. Unless full,
+// distinct() builds its list only when the condition reads it.
 func (a *acc) results(aggs []*aggSpec, entries []*rec, out []aggOut, full bool) {
 	for i, g := range aggs {
+		sl := &a.slots[i]
 		var o aggOut
 		switch g.kind {
 		case aggCount:
 			o.n = float64(a.n)
 		case aggCountIf, aggSum:
-			o.n = a.num[i]
+			o.n = sl.num
 		case aggAvg:
 			if a.n > 0 {
-				o.n = a.num[i] / float64(a.n)
+				o.n = sl.num / float64(a.n)
 			}
 		case aggMin, aggMax:
-			if a.extDirty[i] {
-				a.recomputeExt(i, g, entries)
+			if sl.extDirty {
+				a.recomputeExt(sl, g, entries)
 			}
-			o.n = a.ext[i]
+			o.n = sl.ext
 			if math.IsInf(o.n, 0) {
 				o.n = 0
 			}
 		case aggCountDistinct:
-			o.n = float64(a.distinct[i].len())
+			o.n = float64(sl.distinct.len())
 		case aggDistinct:
 			if full || g.inCond {
-				o.l = a.distinct[i].values()
+				o.l = sl.distinct.values()
 			}
-			o.n = float64(a.distinct[i].len())
+			o.n = float64(sl.distinct.len())
 		}
 		out[i] = o
 	}
 }
 
-func (a *acc) recomputeExt(i int, g *aggSpec, entries []*rec) {
+func (a *acc) recomputeExt(sl *accSlot, g *aggSpec, entries []*rec) {
 	v := math.Inf(1)
 	if g.kind == aggMax {
 		v = math.Inf(-1)
@@ -159,8 +168,8 @@ func (a *acc) recomputeExt(i int, g *aggSpec, entries []*rec) {
 			v = x
 		}
 	}
-	a.ext[i] = v
-	a.extDirty[i] = false
+	sl.ext = v
+	sl.extDirty = false
 }
 
 // distinctSet counts occurrences of values: a short slice while small (most

@@ -16,32 +16,53 @@ import (
 // package's validating decoder (event.Decode) lands, when it becomes a
 // one-line call to it.
 func DecodeEvent(b []byte) (*event.Event, error) {
+	// One pass: the wire type shadows the optional numbers with pointers,
+	// so presence is known (encoding/json cannot tell absent from zero).
+	var w wireEvent
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	ev := new(event.Event)
-	if err := dec.Decode(ev); err != nil {
+	if err := dec.Decode(&w); err != nil {
 		return nil, fmt.Errorf("invalid event: %w", err)
 	}
-	// encoding/json cannot tell an absent number from zero: read the
-	// presence of records and coordinates separately.
-	var presence struct {
-		Records *int64 `json:"records"`
-		Client  struct {
-			Geo struct {
-				Lat *float64 `json:"lat"`
-				Lon *float64 `json:"lon"`
-			} `json:"geo"`
-		} `json:"client"`
+	ev := &w.Event
+	if w.Records != nil {
+		ev.Records, ev.HasRecords = *w.Records, true
 	}
-	if err := json.Unmarshal(b, &presence); err != nil {
-		return nil, fmt.Errorf("invalid event: %w", err)
+	c := w.Client
+	ev.Client = event.Client{IP: c.IP, UserAgent: c.UserAgent, DeviceID: c.DeviceID, SessionID: c.SessionID, AccessMethod: c.AccessMethod,
+		Geo: event.Geo{Country: c.Geo.Country, Region: c.Geo.Region, City: c.Geo.City}}
+	if c.Geo.Lat != nil && c.Geo.Lon != nil {
+		ev.Client.Geo.Lat, ev.Client.Geo.Lon, ev.Client.Geo.HasCoords = *c.Geo.Lat, *c.Geo.Lon, true
 	}
-	ev.HasRecords = presence.Records != nil
-	ev.Client.Geo.HasCoords = presence.Client.Geo.Lat != nil && presence.Client.Geo.Lon != nil
 	if err := checkEvent(ev); err != nil {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// wireEvent is the JSON form: the event with its optional numbers as
+// pointers (the outer fields shadow the embedded ones of the same name).
+type wireEvent struct {
+	event.Event
+	Records *int64     `json:"records"`
+	Client  wireClient `json:"client"`
+}
+
+type wireClient struct {
+	IP           string  `json:"ip,omitempty"`
+	UserAgent    string  `json:"user_agent,omitempty"`
+	DeviceID     string  `json:"device_id,omitempty"`
+	SessionID    string  `json:"session_id,omitempty"`
+	AccessMethod string  `json:"access_method,omitempty"`
+	Geo          wireGeo `json:"geo"`
+}
+
+type wireGeo struct {
+	Country string   `json:"country,omitempty"`
+	Region  string   `json:"region,omitempty"`
+	City    string   `json:"city,omitempty"`
+	Lat     *float64 `json:"lat"`
+	Lon     *float64 `json:"lon"`
 }
 
 func checkEvent(ev *event.Event) error {

@@ -3,7 +3,6 @@ package detect
 import (
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -12,7 +11,7 @@ import (
 // rules that keep no projection of it.
 func (s *Shard) liveRec(ev *event.Event) *rec {
 	_, off := ev.Timestamp.Zone()
-	return &rec{id: strings.Clone(ev.ID), ts: ev.Timestamp.UnixNano(), seq: s.seq, off: int32(off)}
+	return &rec{id: s.eventID(ev), ts: ev.Timestamp.UnixNano(), seq: s.seq, off: int32(off)}
 }
 
 // processEvent runs a single-event rule: the filter matched; the condition
@@ -100,7 +99,7 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 			nv.vals = append(nv.vals[:oldest], nv.vals[oldest+1:]...)
 			rs.c.overflow++
 		}
-		nv.vals = append(nv.vals, nvItem{v: strings.Clone(val), last: ts})
+		nv.vals = append(nv.vals, nvItem{v: s.strs.str(val), last: ts})
 	}
 	s.schedule(g, ts+v.history)
 	if !isNew || ts-nv.first < v.minHist {
@@ -156,7 +155,11 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 		g.pv = &prevState{}
 	}
 	pv := g.pv
-	r := v.proj.capture(ev, s.seq)
+	var like *rec
+	if n := len(pv.recs); n > 0 {
+		like = pv.recs[n-1]
+	}
+	r := v.proj.capture(ev, s.eventID(ev), s.seq, &rs.pool, &s.strs, like)
 	n := len(pv.recs)
 	p := n
 	if n > 0 && r.before(pv.recs[n-1]) {
@@ -170,7 +173,7 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 		rs.c.reevaluated++
 		out = s.evalPrevious(rs, v, g, p+1, false, out)
 	}
-	pv.trim(v, s.watermark())
+	pv.trim(v, s.watermark(), &rs.pool)
 	s.schedule(g, pv.recs[len(pv.recs)-1].ts+v.previous)
 	return out
 }
@@ -208,7 +211,7 @@ func (s *Shard) evalPrevious(rs *ruleState, v *compiled, g *group, i int, live b
 	return out
 }
 
-func (pv *prevState) trim(v *compiled, wm int64) (int64, bool) {
+func (pv *prevState) trim(v *compiled, wm int64, pool *recPool) (int64, bool) {
 	// Keep the newest rec at or before the watermark (the predecessor of
 	// any event still to come) and all after it.
 	k := 0
@@ -217,6 +220,7 @@ func (pv *prevState) trim(v *compiled, wm int64) (int64, bool) {
 	}
 	if k > 0 {
 		for i := 0; i < k; i++ {
+			pool.put(pv.recs[i])
 			pv.recs[i] = nil
 		}
 		pv.recs = pv.recs[k:]

@@ -844,7 +844,105 @@ func (lw *lowerer) matches(x *ast.BinaryNode) (lval, error) {
 		return lval{}, err
 	}
 	f := l.s
+	if lits, fold, ok := literalAlternation(pat); ok {
+		// "(?i)(python|curl|wget)": an unanchored match of literals is a
+		// substring search, without the regexp machine.
+		return lval{k: lkBool, b: func(c *evalCtx) bool {
+			s := f(c)
+			if fold && !isASCII(s) {
+				return re.MatchString(s) // Unicode case folding: let regexp decide
+			}
+			for _, lit := range lits {
+				if fold && indexFoldASCII(s, lit) || !fold && strings.Contains(s, lit) {
+					return true
+				}
+			}
+			return false
+		}}, nil
+	}
 	return lval{k: lkBool, b: func(c *evalCtx) bool { return re.MatchString(f(c)) }}, nil
+}
+
+// literalAlternation recognises patterns made of literal alternatives, with
+// an optional (?i) and one optional group: "(?i)(python|curl)", "a|b\\.c".
+func literalAlternation(pat string) (lits []string, fold bool, ok bool) {
+	p := pat
+	if rest, cut := strings.CutPrefix(p, "(?i)"); cut {
+		p, fold = rest, true
+	}
+	if strings.HasPrefix(p, "(?:") && strings.HasSuffix(p, ")") {
+		p = p[3 : len(p)-1]
+	} else if strings.HasPrefix(p, "(") && strings.HasSuffix(p, ")") {
+		p = p[1 : len(p)-1]
+	}
+	if p == "" {
+		return nil, false, false
+	}
+	var cur strings.Builder
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
+		switch {
+		case ch == '|':
+			if cur.Len() == 0 {
+				return nil, false, false
+			}
+			lits = append(lits, cur.String())
+			cur.Reset()
+		case ch == '\\':
+			if i+1 >= len(p) || !strings.ContainsRune(".-/+*?()[]{}|^$\\ ", rune(p[i+1])) {
+				return nil, false, false
+			}
+			i++
+			cur.WriteByte(p[i])
+		case ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '/' || ch == ' ' || ch == '@' || ch == ':' || ch == '=' || ch == ',':
+			cur.WriteByte(ch)
+		default:
+			return nil, false, false
+		}
+	}
+	if cur.Len() == 0 {
+		return nil, false, false
+	}
+	lits = append(lits, cur.String())
+	if fold {
+		for i, l := range lits {
+			lits[i] = strings.ToLower(l)
+		}
+	}
+	return lits, fold, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexFoldASCII says whether s contains lit (lower-case ASCII), ignoring
+// ASCII case. Non-ASCII bytes compare exactly; (?i) regexps also fold
+// non-ASCII letters, so the lowered form is only used for ASCII literals,
+// where the two agree.
+func indexFoldASCII(s, lit string) bool {
+	n := len(lit)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lit[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 func (lw *lowerer) builtin(x *ast.BuiltinNode) (lval, error) {

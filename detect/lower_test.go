@@ -38,6 +38,8 @@ func TestLoweringMatchesExpr(t *testing.T) {
 		`business_hours() || off_hours() && local_hour() >= 0 && local_weekday() != "" && !is_weekend()`,
 		`timestamp - timestamp < duration("1h") && timestamp >= timestamp`,
 		`target_user.id == user.id`,
+		`client.user_agent matches "(?i)(python|curl|scrapy|java/)" || client.user_agent matches "Mozilla|Opera"`,
+		`user.name matches "(?:user1|USER2)" && client.user_agent matches "(?i)^moz"`,
 	}
 	evs := genEvents(11, 3000, 200, 0.05)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -97,5 +99,7 @@ func perturb(rng *rand.Rand, e *event.Event) {
 		e.TargetUser.ID = e.User.ID
 	case 6:
 		e.Client.Geo = event.Geo{}
+	case 7:
+		e.Client.UserAgent = []string{"Python-Requests/2.31", "ſcrapy/2.0", "curl/8", "JAVA/17", "mozilla/5.0", "Opera/9"}[rng.IntN(6)]
 	}
 }

@@ -23,7 +23,13 @@ type rec struct {
 	strs  []string
 	nums  []float64
 	objs  []any // slices and maps (changes, related, labels), deep-copied
+	// Most projections are small: their values live in the rec itself, so
+	// a rec is one allocation.
+	sInl [recInline]string
+	nInl [recInline]float64
 }
+
+const recInline = 3
 
 // before orders recs by event time, then arrival.
 func (r *rec) before(o *rec) bool {
@@ -107,19 +113,42 @@ func (p *projection) paths() []string {
 	return out
 }
 
-// capture makes a rec of ev, with room for the aggregate arguments.
-func (p *projection) capture(ev *event.Event, seq uint64) *rec {
+// capture makes a rec of ev, with room for the aggregate arguments, reusing
+// a freed rec when the pool has one. Strings go through the shard's
+// interner: a rec never points into the event's buffer.
+//
+// id is the event's id, already copied (one copy per event, shared by every
+// rule that keeps it). like is the group's newest rec, if any: a person's
+// name, address and country repeat from event to event, so equal strings
+// are shared with it before the interner is asked.
+func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPool, in *interner, like *rec) *rec {
 	_, off := ev.Timestamp.Zone()
-	r := &rec{id: strings.Clone(ev.ID), ts: ev.Timestamp.UnixNano(), seq: seq, off: int32(off)}
+	r := pool.get()
+	r.id, r.ts, r.seq, r.off, r.fired = id, ev.Timestamp.UnixNano(), seq, int32(off), false
+	r.strs, r.nums, r.objs = nil, nil, nil
 	base := unsafe.Pointer(ev)
 	if n := len(p.strs) + p.aggStrs; n > 0 {
-		r.strs = make([]string, n)
+		if n <= recInline {
+			r.strs = r.sInl[:n]
+		} else {
+			r.strs = make([]string, n)
+		}
 		for i, f := range p.strs {
-			r.strs[i] = strings.Clone(f.str(base))
+			v := f.str(base)
+			if like != nil && i < len(like.strs) && like.strs[i] == v {
+				r.strs[i] = like.strs[i]
+				continue
+			}
+			r.strs[i] = in.str(v)
 		}
 	}
 	if n := len(p.nums) + p.aggNums; n > 0 {
-		r.nums = make([]float64, n)
+		if n <= recInline {
+			r.nums = r.nInl[:n]
+			clear(r.nums)
+		} else {
+			r.nums = make([]float64, n)
+		}
 		for i, f := range p.nums {
 			if f.kind == kindBool {
 				if f.boolean(base) {
@@ -137,6 +166,66 @@ func (p *projection) capture(ev *event.Event, seq uint64) *rec {
 		}
 	}
 	return r
+}
+
+// recPool keeps recs a rule's state has let go of, for reuse: in steady
+// state a window or previous-event rule allocates no recs.
+type recPool struct {
+	free []*rec
+}
+
+const maxPooledRecs = 1024
+
+func (p *recPool) get() *rec {
+	if p == nil {
+		return new(rec)
+	}
+	if n := len(p.free); n > 0 {
+		r := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return r
+	}
+	return new(rec)
+}
+
+// put returns a rec nothing refers to any more. It is not cleared here
+// (that would be a write to cold memory): capture sets every field.
+func (p *recPool) put(r *rec) {
+	if p == nil || len(p.free) >= maxPooledRecs {
+		return
+	}
+	p.free = append(p.free, r)
+}
+
+// interner shares copies of the short strings recs keep (actions,
+// countries, addresses, names repeat across events). Bounded: when full it
+// starts afresh (strings already shared stay valid).
+type interner struct {
+	m map[string]string
+}
+
+const (
+	maxInterned    = 1 << 18
+	maxInternedLen = 64
+)
+
+func (in *interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > maxInternedLen || in == nil {
+		return strings.Clone(s)
+	}
+	if x, ok := in.m[s]; ok {
+		return x
+	}
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string, 1024)
+	}
+	x := strings.Clone(s)
+	in.m[x] = x
+	return x
 }
 
 // deepCopy copies the event's slices and maps (of strings and structs of

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/binary"
+	"strings"
 	"math"
 	"reflect"
 	"strconv"
@@ -42,6 +43,8 @@ type Shard struct {
 	vm      vm.VM
 	scratch scratchEvents
 	tenants map[string]string // interned tenant ids
+	strs    interner
+	evID    string // the current event's id, copied once (see eventID)
 	events  uint64
 	late    uint64
 }
@@ -53,6 +56,7 @@ type ruleState struct {
 	lru     lru
 	c       ruleCounters
 	scratch *acc // aggregates of the windows of out-of-order events
+	pool    recPool
 }
 
 type ruleCounters struct {
@@ -149,6 +153,7 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		s.expire()
 	}
 	var lateRules []string
+	s.evID = ""
 	c := &s.ctx
 	for _, ri := range s.eng.router.rules(ev) {
 		rs := s.rules[ri]
@@ -204,6 +209,15 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		}})
 	}
 	return out
+}
+
+// eventID returns the current event's id, copied on first use: state
+// never points into the caller's event.
+func (s *Shard) eventID(ev *event.Event) string {
+	if s.evID == "" {
+		s.evID = strings.Clone(ev.ID)
+	}
+	return s.evID
 }
 
 func (s *Shard) resetCtx(ev *event.Event, v *compiled) {
@@ -387,11 +401,22 @@ func (s *Shard) obtain(rs *ruleState) *group {
 	return g
 }
 
-// drop removes a group (evicted or expired).
+// drop removes a group (evicted or expired), recycling its recs.
 func (s *Shard) drop(rs *ruleState, g *group) {
 	delete(rs.groups, g.key)
 	rs.lru.remove(g)
 	g.sched = -1
+	switch {
+	case g.win != nil:
+		for _, r := range g.win.entries {
+			rs.pool.put(r)
+		}
+	case g.pv != nil:
+		for _, r := range g.pv.recs {
+			rs.pool.put(r)
+		}
+	}
+	g.win, g.pv = nil, nil
 }
 
 // schedule makes sure the group is examined when the watermark passes
@@ -438,9 +463,10 @@ func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive boo
 	if g.lastAlert != noAlert && v.suppress > 0 {
 		deadline = g.lastAlert + v.suppress
 	}
+	rs := s.rules[g.rule]
 	switch {
 	case g.win != nil:
-		g.win.trim(v, wm)
+		g.win.trim(v, wm, &rs.pool)
 		if n := len(g.win.entries); n > 0 {
 			deadline = max(deadline, g.win.entries[n-1].ts+v.window)
 		} else {
@@ -459,7 +485,7 @@ func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive boo
 			g.nv = nil
 		}
 	case g.pv != nil:
-		if d, ok := g.pv.trim(v, wm); ok {
+		if d, ok := g.pv.trim(v, wm, &rs.pool); ok {
 			deadline = max(deadline, d)
 		} else {
 			g.pv = nil

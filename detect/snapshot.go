@@ -331,7 +331,7 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		}
 		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
 		w.tail = readAcc(d)
-		if w.tailStart > len(w.entries) || len(w.tail.num) != len(rs.er.def.aggs) {
+		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
 			d.err = errors.New("window shape")
 		}
 		g.win = w
@@ -477,12 +477,13 @@ func readRec(d *snapReader) *rec {
 
 func writeAcc(b *snapWriter, a *acc) {
 	b.varint(int64(a.n))
-	b.uvarint(uint64(len(a.num)))
-	for i := range a.num {
-		b.float(a.num[i])
-		b.float(a.ext[i])
-		b.boolean(a.extDirty[i])
-		d := &a.distinct[i]
+	b.uvarint(uint64(len(a.slots)))
+	for i := range a.slots {
+		sl := &a.slots[i]
+		b.float(sl.num)
+		b.float(sl.ext)
+		b.boolean(sl.extDirty)
+		d := &sl.distinct
 		b.boolean(d.big != nil)
 		if d.big != nil {
 			keys := make([]string, 0, len(d.big))
@@ -508,25 +509,23 @@ func writeAcc(b *snapWriter, a *acc) {
 func readAcc(d *snapReader) *acc {
 	a := &acc{n: int(d.varint())}
 	n := d.count()
-	a.num = make([]float64, n)
-	a.ext = make([]float64, n)
-	a.extDirty = make([]bool, n)
-	a.distinct = make([]distinctSet, n)
+	a.slots = make([]accSlot, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		a.num[i] = d.float()
-		a.ext[i] = d.float()
-		a.extDirty[i] = d.boolean()
+		sl := &a.slots[i]
+		sl.num = d.float()
+		sl.ext = d.float()
+		sl.extDirty = d.boolean()
 		big := d.boolean()
 		m := d.count()
 		if big {
-			a.distinct[i].big = make(map[string]int32, m)
+			sl.distinct.big = make(map[string]int32, m)
 		}
 		for j := 0; j < m && d.err == nil; j++ {
 			v, c := d.str(), int32(d.varint())
 			if big {
-				a.distinct[i].big[v] = c
+				sl.distinct.big[v] = c
 			} else {
-				a.distinct[i].small = append(a.distinct[i].small, distinctItem{v, c})
+				sl.distinct.small = append(sl.distinct.small, distinctItem{v, c})
 			}
 		}
 	}

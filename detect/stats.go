@@ -69,9 +69,9 @@ func groupBytes(g *group) int64 {
 			n += recBytes(r)
 		}
 		a := g.win.tail
-		n += int64(len(a.num)) * (8 + 8 + 1 + int64(unsafe.Sizeof(distinctSet{})))
-		for i := range a.distinct {
-			d := &a.distinct[i]
+		n += int64(unsafe.Sizeof(*a)) + int64(len(a.slots))*int64(unsafe.Sizeof(accSlot{}))
+		for i := range a.slots {
+			d := &a.slots[i].distinct
 			n += int64(cap(d.small)) * int64(unsafe.Sizeof(distinctItem{}))
 			n += int64(len(d.big)) * 48
 		}

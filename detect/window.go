@@ -2,7 +2,6 @@ package detect
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -27,8 +26,12 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 		g.win = &winState{tail: newAcc(v.aggs)}
 	}
 	w := g.win
-	r := v.proj.capture(ev, s.seq)
-	s.fillAggArgs(v, r, rs)
+	var like *rec
+	if n := len(w.entries); n > 0 {
+		like = w.entries[n-1]
+	}
+	r := v.proj.capture(ev, s.eventID(ev), s.seq, &rs.pool, &s.strs, like)
+	s.fillAggArgs(v, r, rs, like)
 
 	n := len(w.entries)
 	p := n
@@ -74,10 +77,10 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 
 	// Bound the window, oldest first.
 	for len(w.entries) > s.eng.cfg.MaxWindowEvents {
-		w.dropFront(v)
+		rs.pool.put(w.dropFront(v))
 		rs.c.overflow++
 	}
-	w.trim(v, s.watermark())
+	w.trim(v, s.watermark(), &rs.pool)
 	if len(w.entries) > 0 {
 		s.schedule(g, w.entries[len(w.entries)-1].ts+v.window)
 	} else {
@@ -145,7 +148,7 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 
 func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 	a := rs.scratch
-	if a == nil || len(a.num) != len(v.aggs) {
+	if a == nil || len(a.slots) != len(v.aggs) {
 		a = newAcc(v.aggs)
 		rs.scratch = a
 	}
@@ -155,29 +158,59 @@ func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 
 // fillAggArgs evaluates the aggregates' arguments on the live event into
 // the rec's aggregate slots.
-func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState) {
+func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 	c := &s.ctx
 	for _, ag := range v.aggs {
 		if ag.arg == nil {
 			continue
 		}
-		x, err := s.evalAny(ag.arg, nil)
-		if err != nil {
-			rs.c.evalErrors++
-		}
 		if ag.kind.usesStr() {
 			var str string
-			switch t := x.(type) {
-			case string:
-				str = strings.Clone(t)
-			case float64:
-				str = numKey(t)
-			case nil:
-			default:
-				str = formatValue(t)
+			if low := ag.arg.low; low != nil && low.k == lkStr {
+				c.failed = false
+				str = low.s(c)
+				if c.failed {
+					rs.c.evalErrors++
+				}
+			} else {
+				x, err := s.evalAny(ag.arg, nil)
+				if err != nil {
+					rs.c.evalErrors++
+				}
+				switch t := x.(type) {
+				case string:
+					str = t
+				case float64:
+					str = numKey(t)
+				case nil:
+				default:
+					str = formatValue(t)
+				}
+			}
+			if like != nil && like.strs[ag.slot] == str {
+				str = like.strs[ag.slot]
+			} else {
+				str = s.strs.str(str)
 			}
 			r.strs[ag.slot] = str
 			continue
+		}
+		if low := ag.arg.low; low != nil && (low.k == lkNum || low.k == lkBool) {
+			c.failed = false
+			if low.k == lkNum {
+				r.nums[ag.slot] = low.n(c)
+			} else if low.b(c) {
+				r.nums[ag.slot] = 1
+			}
+			if c.failed {
+				rs.c.evalErrors++
+				r.nums[ag.slot] = 0
+			}
+			continue
+		}
+		x, err := s.evalAny(ag.arg, nil)
+		if err != nil {
+			rs.c.evalErrors++
 		}
 		switch t := x.(type) {
 		case bool:
@@ -195,23 +228,25 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState) {
 	c.failed = false
 }
 
-// dropFront removes the oldest entry.
-func (w *winState) dropFront(v *compiled) {
+// dropFront removes the oldest entry and returns it.
+func (w *winState) dropFront(v *compiled) *rec {
+	r := w.entries[0]
 	if w.tailStart == 0 {
-		w.tail.remove(v.aggs, w.entries[0])
+		w.tail.remove(v.aggs, r)
 	} else {
 		w.tailStart--
 	}
 	w.entries[0] = nil
 	w.entries = w.entries[1:]
+	return r
 }
 
 // trim drops entries no future window can contain: those at or before
 // watermark - window.
-func (w *winState) trim(v *compiled, wm int64) {
+func (w *winState) trim(v *compiled, wm int64, pool *recPool) {
 	lo := wm - v.window
 	for len(w.entries) > 0 && w.entries[0].ts <= lo {
-		w.dropFront(v)
+		pool.put(w.dropFront(v))
 	}
 	if len(w.entries) == 0 {
 		w.entries = nil

@@ -188,7 +188,7 @@ func (g *Generator) fill(e *event.Event, a *account, ts time.Time) {
 		obj("report")
 	case r < 580:
 		e.Event.Category, e.Event.Action = "authentication", "login"
-		if g.rng.IntN(40) == 0 {
+		if g.rng.IntN(2000) == 0 {
 			p := places[g.rng.IntN(len(places))]
 			e.Client.Geo = event.Geo{Country: p.country, City: p.city, Lat: p.lat, Lon: p.lon, HasCoords: true}
 			e.Client.IP = p.ipPrefix + "77"
@@ -231,6 +231,7 @@ func (g *Generator) fill(e *event.Event, a *account, ts time.Time) {
 		e.Event.Category, e.Event.Action = "integration", "app_connect"
 		e.Object = event.Object{Type: "app", Name: "Calendar Helper"}
 		e.Permission = event.Permission{Scope: "calendar.read"}
+		e.User.Role = "crm_admin"
 	case r < 920:
 		e.Event.Category, e.Event.Action = "authentication", "mfa_enable"
 	default:
