@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
@@ -68,7 +69,7 @@ type wireGeo struct {
 func checkEvent(ev *event.Event) error {
 	var errs []error
 	if ev.ID == "" || len(ev.ID) > 128 {
-		errs = append(errs, errors.New("id: required, 1-128 characters"))
+		errs = append(errs, errors.New("id: required (1-128 characters)"))
 	}
 	if ev.Timestamp.IsZero() {
 		errs = append(errs, errors.New("timestamp: required"))
@@ -98,7 +99,11 @@ func checkEvent(ev *event.Event) error {
 		errs = append(errs, errors.New("records: must not be negative"))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("invalid event: %w", errors.Join(errs...))
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return fmt.Errorf("invalid event: %s", strings.Join(msgs, "; "))
 	}
 	return nil
 }

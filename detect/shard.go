@@ -2,10 +2,10 @@ package detect
 
 import (
 	"encoding/binary"
-	"strings"
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
