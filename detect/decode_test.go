@@ -25,7 +25,7 @@ func TestDecodeEvent(t *testing.T) {
 		{`{"id":"a","bogus":1}`, `unknown field "bogus"`},
 		{`{"id":"a","timestamp":"2026-11-03T02:14:07Z","tenant":"t","source":{"system":"s"},"event":{"category":"x","action":"a","outcome":"success"},"user":{"id":"u"}}`, `event.category: "x"`},
 		{`{"id":"a","timestamp":"2026-11-03T02:14:07Z","tenant":"t","source":{"system":"s"},"event":{"category":"export","action":"a","outcome":"success"},"user":{"id":"u"},"records":-1}`, "records: must not be negative"},
-		{`{}`, "id: required; timestamp: required; tenant: required"},
+		{`{}`, "id: required (1-128 characters); timestamp: required; tenant: required"},
 	} {
 		_, err := DecodeEvent([]byte(bad.in))
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
