@@ -40,7 +40,7 @@ type aggSpec struct {
 	kind aggKind
 	text string // as written, the key under which it appears in alert values
 	arg  *cexpr // nil for count()
-	slot int    // index in rec.strs (distinct kinds) or rec.nums, past the projection
+	slot int    // index of the rec's string (distinct kinds) or number, past the projection
 	// inCond: the condition reads it, so distinct() must build its list on
 	// every evaluation (otherwise only when an alert is raised).
 	inCond bool
@@ -55,14 +55,19 @@ type acc struct {
 }
 
 type accSlot struct {
-	num      float64 // count-if count, sum
-	ext      float64 // min or max
-	extDirty bool    // the extreme left the window: recompute before use
-	distinct distinctSet
+	num      float64      // count-if count, sum
+	ext      float64      // min or max
+	distinct *distinctSet // count_distinct and distinct only
+	extDirty bool         // the extreme left the window: recompute before use
 }
 
 func newAcc(aggs []*aggSpec) *acc {
 	a := &acc{slots: make([]accSlot, len(aggs))}
+	for i, g := range aggs {
+		if g.kind.usesStr() {
+			a.slots[i].distinct = &distinctSet{}
+		}
+	}
 	a.reset(aggs)
 	return a
 }
@@ -79,7 +84,9 @@ func (a *acc) reset(aggs []*aggSpec) {
 		case aggMax:
 			sl.ext = math.Inf(-1)
 		}
-		sl.distinct.clear()
+		if sl.distinct != nil {
+			sl.distinct.clear()
+		}
 	}
 }
 
@@ -89,17 +96,17 @@ func (a *acc) add(aggs []*aggSpec, r *rec) {
 		sl := &a.slots[i]
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			sl.num += r.nums[g.slot]
+			sl.num += r.num(g.slot)
 		case aggMin:
-			if v := r.nums[g.slot]; v < sl.ext {
+			if v := r.num(g.slot); v < sl.ext {
 				sl.ext = v
 			}
 		case aggMax:
-			if v := r.nums[g.slot]; v > sl.ext {
+			if v := r.num(g.slot); v > sl.ext {
 				sl.ext = v
 			}
 		case aggCountDistinct, aggDistinct:
-			sl.distinct.add(r.strs[g.slot])
+			sl.distinct.add(r.str(g.slot))
 		}
 	}
 }
@@ -110,13 +117,13 @@ func (a *acc) remove(aggs []*aggSpec, r *rec) {
 		sl := &a.slots[i]
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			sl.num -= r.nums[g.slot]
+			sl.num -= r.num(g.slot)
 		case aggMin, aggMax:
-			if r.nums[g.slot] == sl.ext {
+			if r.num(g.slot) == sl.ext {
 				sl.extDirty = true
 			}
 		case aggCountDistinct, aggDistinct:
-			sl.distinct.remove(r.strs[g.slot])
+			sl.distinct.remove(r.str(g.slot))
 		}
 	}
 }
@@ -163,7 +170,7 @@ func (a *acc) recomputeExt(sl *accSlot, g *aggSpec, entries []*rec) {
 		v = math.Inf(-1)
 	}
 	for _, r := range entries {
-		x := r.nums[g.slot]
+		x := r.num(g.slot)
 		if g.kind == aggMin && x < v || g.kind == aggMax && x > v {
 			v = x
 		}

@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -102,44 +105,57 @@ func benchDetect(b *testing.B, decode bool) {
 	b.ReportMetric(float64(st.Keys), "keys")
 }
 
-// BenchmarkMemoryMillionAccounts loads 1,000,000 active accounts under the
-// pack (each account's login, view and change events within the windows)
-// and reports the Go heap after a collection and the state estimate. One
-// iteration is the whole load.
+// BenchmarkMemoryMillionAccounts makes 1,000,000 accounts active under the
+// pack (each logs in, views a record and edits one, within the windows) and
+// reports the Go heap after a collection, its size per account, and the
+// process's peak resident set. One iteration is the whole load.
 func BenchmarkMemoryMillionAccounts(b *testing.B) {
-	const accounts = 1_000_000
+	accounts := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
+		accounts = n // quicker iterations while profiling
+	}
 	e := packEngine(b, nil)
 	for b.Loop() {
-		g := traffic.New(traffic.Config{Seed: 9, Accounts: accounts, Rate: 20_000})
+		g := traffic.New(traffic.Config{Seed: 9, Accounts: accounts, Rate: 20_000, AttackRate: -1, OutOfOrder: -1})
 		sh := e.NewShard()
-		var x event.Event
 		out := make([]Output, 0, 64)
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
-		// Three events per account on average; the generator's skew makes
-		// most accounts active and some very active.
-		for range 3 * accounts {
-			g.Next(&x)
-			out = sh.Process(&x, out[:0])
+		cpu0 := cpuTime()
+		var x event.Event
+		for i := range accounts {
+			for _, kind := range []traffic.Kind{traffic.Login, traffic.View, traffic.Update} {
+				g.Activity(&x, i, kind)
+				out = sh.Process(&x, out[:0])
+			}
 		}
+		cpu := cpuTime() - cpu0
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		st := sh.Stats()
-		active := 0
-		for _, r := range st.Rules {
-			if r.Keys > active {
-				active = r.Keys
-			}
-		}
 		heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
 		b.ReportMetric(heap/(1<<20), "heap-MiB")
-		b.ReportMetric(float64(after.Sys)/(1<<20), "sys-MiB")
-		b.ReportMetric(float64(active), "active-accounts")
+		b.ReportMetric(heap/float64(accounts), "heap-B/account")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-rss-MiB")
 		b.ReportMetric(float64(st.Keys), "keys")
-		b.ReportMetric(heap/float64(max(active, 1)), "heap-B/account")
-		b.ReportMetric(float64(st.StateBytes)/float64(max(st.Keys, 1)), "est-B/key")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(3*accounts), "cpu-ns/event")
+		if path := os.Getenv("TW_BENCH_HEAPPROFILE"); path != "" {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
 		runtime.KeepAlive(sh)
 	}
+}
+
+// peakRSS is the process's peak resident set size, in bytes.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }

@@ -49,12 +49,12 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 			groupVals[name] = parts[i+1]
 		}
 	}
-	id := alert.AlertID(r.ID, g.tenant, g.key, ev[0].id, f.trigger.id)
+	id := alert.AlertID(r.ID, g.tenant(), g.key, ev[0].id, f.trigger.id)
 	trig := time.Unix(0, f.trigger.ts).UTC()
 	a := &alert.Alert{
 		ID:          id,
 		Rule:        alert.Rule{ID: r.ID, Version: r.Version, Title: r.Title, Severity: r.Severity, Tags: r.Tags},
-		Tenant:      g.tenant,
+		Tenant:      g.tenant(),
 		Group:       groupVals,
 		WindowStart: time.Unix(0, ev[0].ts).UTC(),
 		WindowEnd:   time.Unix(0, ev[len(ev)-1].ts).UTC(),
@@ -93,7 +93,7 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 	out = append(out, Output{Kind: OutputAlert, Alert: a})
 	for _, ca := range v.actions {
 		mode := ca.mode
-		if m, ok := rs.er.modes[g.tenant][ca.typ]; ok {
+		if m, ok := rs.er.modes[g.tenant()][ca.typ]; ok {
 			mode = m
 		}
 		target := ""
@@ -106,7 +106,7 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 			ID:          alert.ActionID(id, ca.typ),
 			Type:        ca.typ,
 			AlertID:     id,
-			Tenant:      g.tenant,
+			Tenant:      g.tenant(),
 			Target:      target,
 			Mode:        mode,
 			Status:      alert.StatusRequested,

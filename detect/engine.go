@@ -36,6 +36,9 @@ type engineRule struct {
 	modes    map[string]map[string]string // tenant → action type → mode
 	kind     Kind
 	stateful bool
+	// keySiblings are the other stateful rules whose keys have the same
+	// number of parts (and so may be equal), for sharing key strings.
+	keySiblings []int
 }
 
 func (er *engineRule) variant(tenant string) *compiled {
@@ -157,6 +160,13 @@ func NewEngine(rs *RuleSet, cfg Config) (*Engine, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	for _, er := range e.rules {
+		for _, o := range e.rules {
+			if o != er && o.stateful && len(o.def.groupBy) == len(er.def.groupBy) {
+				er.keySiblings = append(er.keySiblings, o.idx)
+			}
+		}
 	}
 	routes := make([][]routePair, len(e.rules))
 	for i, er := range e.rules {

@@ -42,7 +42,7 @@ func (c *evalCtx) curTime() time.Time {
 func (c *evalCtx) curTZ() string {
 	if c.cur != nil {
 		if c.proj != nil && c.proj.tzSlot >= 0 {
-			return c.cur.strs[c.proj.tzSlot]
+			return c.cur.str(c.proj.tzSlot)
 		}
 		return ""
 	}
@@ -70,7 +70,7 @@ func (c *evalCtx) isHoliday() bool {
 func (c *evalCtx) changes() []event.Change {
 	if c.cur != nil {
 		if c.proj != nil && c.proj.changesSlot >= 0 {
-			ch, _ := c.cur.objs[c.proj.changesSlot].([]event.Change)
+			ch, _ := c.cur.obj(c.proj.changesSlot).([]event.Change)
 			return ch
 		}
 		return nil

@@ -30,7 +30,7 @@ func (s *Shard) processEvent(rs *ruleState, v *compiled, ev *event.Event, out []
 		if v.suppress > 0 {
 			g = s.obtain(rs)
 		} else {
-			g = &group{key: string(s.keyBuf), tenant: s.ctx.tenant, lastAlert: noAlert}
+			g = &group{key: string(s.keyBuf), lastAlert: noAlert}
 		}
 	}
 	out = s.emit(rs, v, g, firing{trigger: s.liveRec(ev)}, out)

@@ -228,10 +228,10 @@ func (lw *lowerer) person() (lval, error) {
 	}
 	return lval{k: lkStr, s: func(c *evalCtx) string {
 		if c.cur != nil {
-			if p := c.cur.strs[ps.i]; p != "" {
+			if p := c.cur.str(ps.i); p != "" {
 				return p
 			}
-			return c.cur.strs[us.i]
+			return c.cur.str(us.i)
 		}
 		return c.ev.PersonKey()
 	}}, nil
@@ -335,7 +335,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 		i := sl.i
 		return lval{k: lkStr, s: func(c *evalCtx) string {
 			if r := recGet(c); r != nil {
-				return r.strs[i]
+				return r.str(i)
 			}
 			if !live {
 				return ""
@@ -356,7 +356,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 		i := sl.i
 		return lval{k: lkNum, n: func(c *evalCtx) float64 {
 			if r := recGet(c); r != nil {
-				return r.nums[i]
+				return r.num(i)
 			}
 			if !live {
 				return 0
@@ -370,7 +370,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 		i := sl.i
 		return lval{k: lkBool, b: func(c *evalCtx) bool {
 			if r := recGet(c); r != nil {
-				return r.nums[i] != 0
+				return r.num(i) != 0
 			}
 			if !live {
 				return false
@@ -382,7 +382,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 		return lval{k: lkMap, m: func(c *evalCtx) map[string]string {
 			if mayRec {
 				if r := recGet(c); r != nil {
-					m, _ := r.objs[i].(map[string]string)
+					m, _ := r.obj(i).(map[string]string)
 					return m
 				}
 				if !live {
@@ -401,7 +401,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 			return lval{k: lkItems, itemT: tab, itemZ: size, items: func(c *evalCtx) (unsafe.Pointer, int) {
 				var s []event.Change
 				if r := recGet(c); mayRec && r != nil {
-					s, _ = r.objs[i].([]event.Change)
+					s, _ = r.obj(i).([]event.Change)
 				} else if live {
 					s = *(*[]event.Change)(unsafe.Add(unsafe.Pointer(c.ev), off))
 				}
@@ -412,7 +412,7 @@ func (lw *lowerer) field(base refBase, step int, path string) (lval, error) {
 			return lval{k: lkItems, itemT: tab, itemZ: size, items: func(c *evalCtx) (unsafe.Pointer, int) {
 				var s []event.Related
 				if r := recGet(c); mayRec && r != nil {
-					s, _ = r.objs[i].([]event.Related)
+					s, _ = r.obj(i).([]event.Related)
 				} else if live {
 					s = *(*[]event.Related)(unsafe.Add(unsafe.Pointer(c.ev), off))
 				}

@@ -20,16 +20,86 @@ type rec struct {
 	seq   uint64 // arrival order in the shard, the tie-break between equal times
 	off   int32  // the timestamp's UTC offset, seconds
 	fired bool   // an alert was raised with this event as its trigger
-	strs  []string
-	nums  []float64
-	objs  []any // slices and maps (changes, related, labels), deep-copied
-	// Most projections are small: their values live in the rec itself, so
-	// a rec is one allocation.
-	sInl [recInline]string
-	nInl [recInline]float64
+	ns    uint8  // strings kept
+	nn    uint8  // numbers kept
+	// Most projections are small: their first values live in the rec
+	// itself, so a rec is one 160-byte allocation.
+	s [recInlineStrs]string
+	n [recInlineNums]float64
+	x *recExt // the rest: more strings and numbers, slices and maps
 }
 
-const recInline = 3
+// recExt holds what does not fit in a rec.
+type recExt struct {
+	strs []string
+	nums []float64
+	objs []any // slices and maps (changes, related, labels), deep-copied
+}
+
+const (
+	recInlineStrs = 5
+	recInlineNums = 3
+)
+
+func (r *rec) str(i int) string {
+	if i < recInlineStrs {
+		return r.s[i]
+	}
+	return r.x.strs[i-recInlineStrs]
+}
+
+func (r *rec) setStr(i int, v string) {
+	if i < recInlineStrs {
+		r.s[i] = v
+		return
+	}
+	r.x.strs[i-recInlineStrs] = v
+}
+
+func (r *rec) num(i int) float64 {
+	if i < recInlineNums {
+		return r.n[i]
+	}
+	return r.x.nums[i-recInlineNums]
+}
+
+func (r *rec) setNum(i int, v float64) {
+	if i < recInlineNums {
+		r.n[i] = v
+		return
+	}
+	r.x.nums[i-recInlineNums] = v
+}
+
+func (r *rec) obj(i int) any { return r.x.objs[i] }
+
+func (r *rec) numObjs() int {
+	if r.x == nil {
+		return 0
+	}
+	return len(r.x.objs)
+}
+
+// shape sets how many strings, numbers and objects the rec holds, with
+// every value zero.
+func (r *rec) shape(ns, nn, no int) {
+	r.ns, r.nn = uint8(ns), uint8(nn)
+	r.s = [recInlineStrs]string{}
+	r.n = [recInlineNums]float64{}
+	r.x = nil
+	if ns > recInlineStrs || nn > recInlineNums || no > 0 {
+		r.x = &recExt{}
+		if ns > recInlineStrs {
+			r.x.strs = make([]string, ns-recInlineStrs)
+		}
+		if nn > recInlineNums {
+			r.x.nums = make([]float64, nn-recInlineNums)
+		}
+		if no > 0 {
+			r.x.objs = make([]any, no)
+		}
+	}
+}
 
 // before orders recs by event time, then arrival.
 func (r *rec) before(o *rec) bool {
@@ -125,45 +195,27 @@ func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPo
 	_, off := ev.Timestamp.Zone()
 	r := pool.get()
 	r.id, r.ts, r.seq, r.off, r.fired = id, ev.Timestamp.UnixNano(), seq, int32(off), false
-	r.strs, r.nums, r.objs = nil, nil, nil
+	r.shape(len(p.strs)+p.aggStrs, len(p.nums)+p.aggNums, len(p.objs))
 	base := unsafe.Pointer(ev)
-	if n := len(p.strs) + p.aggStrs; n > 0 {
-		if n <= recInline {
-			r.strs = r.sInl[:n]
-		} else {
-			r.strs = make([]string, n)
+	for i, f := range p.strs {
+		v := f.str(base)
+		if like != nil && i < int(like.ns) && like.str(i) == v {
+			r.setStr(i, like.str(i))
+			continue
 		}
-		for i, f := range p.strs {
-			v := f.str(base)
-			if like != nil && i < len(like.strs) && like.strs[i] == v {
-				r.strs[i] = like.strs[i]
-				continue
-			}
-			r.strs[i] = in.str(v)
-		}
+		r.setStr(i, in.str(v))
 	}
-	if n := len(p.nums) + p.aggNums; n > 0 {
-		if n <= recInline {
-			r.nums = r.nInl[:n]
-			clear(r.nums)
-		} else {
-			r.nums = make([]float64, n)
-		}
-		for i, f := range p.nums {
-			if f.kind == kindBool {
-				if f.boolean(base) {
-					r.nums[i] = 1
-				}
-				continue
+	for i, f := range p.nums {
+		if f.kind == kindBool {
+			if f.boolean(base) {
+				r.setNum(i, 1)
 			}
-			r.nums[i] = f.num(base)
+			continue
 		}
+		r.setNum(i, f.num(base))
 	}
-	if len(p.objs) > 0 {
-		r.objs = make([]any, len(p.objs))
-		for i, f := range p.objs {
-			r.objs[i] = deepCopy(f.value(base))
-		}
+	for i, f := range p.objs {
+		r.x.objs[i] = deepCopy(f.value(base))
 	}
 	return r
 }
@@ -269,18 +321,18 @@ func (p *projection) materialize(r *rec, tenant string, dst *event.Event, z *zon
 	*dst = event.Event{ID: r.id, Tenant: tenant, Timestamp: recTime(r, z)}
 	base := unsafe.Pointer(dst)
 	for i, f := range p.strs {
-		f.setStr(base, r.strs[i])
+		f.setStr(base, r.str(i))
 	}
 	for i, f := range p.nums {
 		if f.kind == kindBool {
-			f.setBool(base, r.nums[i] != 0)
+			f.setBool(base, r.num(i) != 0)
 			continue
 		}
-		f.setNum(base, r.nums[i])
+		f.setNum(base, r.num(i))
 	}
 	for i, f := range p.objs {
-		if r.objs[i] != nil {
-			f.set(base, r.objs[i])
+		if o := r.obj(i); o != nil {
+			f.set(base, o)
 		}
 	}
 }
@@ -312,13 +364,14 @@ func (z *zones) fixed(off int32) *time.Location {
 // recBytes estimates the heap bytes a rec holds.
 func recBytes(r *rec) int64 {
 	n := int64(unsafe.Sizeof(*r)) + int64(len(r.id))
-	n += int64(cap(r.strs)) * 16
-	for _, s := range r.strs {
-		n += int64(len(s))
+	for i := range int(r.ns) {
+		n += int64(len(r.str(i)))
 	}
-	n += int64(cap(r.nums)) * 8
-	for _, o := range r.objs {
-		n += 16 + objBytes(o)
+	if r.x != nil {
+		n += int64(unsafe.Sizeof(*r.x)) + int64(cap(r.x.strs))*16 + int64(cap(r.x.nums))*8
+		for _, o := range r.x.objs {
+			n += 16 + objBytes(o)
+		}
 	}
 	return n
 }

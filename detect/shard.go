@@ -69,7 +69,6 @@ const noAlert = math.MinInt64
 // group is the state of one group key of one rule.
 type group struct {
 	key        string // tenant and group values, length-prefixed
-	tenant     string
 	prev, next *group // LRU, most recent first
 	sched      int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
 	lastAlert  int64
@@ -362,6 +361,24 @@ func appendPartBytes(b []byte, s []byte) []byte {
 	return append(b, s...)
 }
 
+// tenant is the group's tenant: the first part of its key (no copy).
+func (g *group) tenant() string {
+	var n, shift uint
+	for i := 0; i < len(g.key) && i < 10; i++ {
+		b := g.key[i]
+		n |= uint(b&0x7f) << shift
+		if b < 0x80 {
+			start := i + 1
+			if start+int(n) > len(g.key) {
+				return ""
+			}
+			return g.key[start : start+int(n)]
+		}
+		shift += 7
+	}
+	return ""
+}
+
 // splitKey decodes a group key into the tenant and the group values.
 func splitKey(key string) []string {
 	var parts []string
@@ -395,10 +412,22 @@ func (s *Shard) obtain(rs *ruleState) *group {
 			rs.c.evicted++
 		}
 	}
-	g := &group{key: string(s.keyBuf), tenant: s.ctx.tenant, lastAlert: noAlert, rule: int32(rs.er.idx)}
+	g := &group{key: s.sharedKey(rs), lastAlert: noAlert, rule: int32(rs.er.idx)}
 	rs.groups[g.key] = g
 	rs.lru.pushFront(g)
 	return g
+}
+
+// sharedKey returns the current key as a string, shared with another
+// rule's group of the same key when there is one: most rules group by the
+// person or the account, and a key string per rule per account adds up.
+func (s *Shard) sharedKey(rs *ruleState) string {
+	for _, i := range rs.er.keySiblings {
+		if g, ok := s.rules[i].groups[string(s.keyBuf)]; ok {
+			return g.key
+		}
+	}
+	return string(s.keyBuf)
 }
 
 // drop removes a group (evicted or expired), recycling its recs.
@@ -445,7 +474,7 @@ func (s *Shard) expire() {
 			}
 			g.sched = 0
 			rs := s.rules[g.rule]
-			v := rs.er.variant(g.tenant)
+			v := rs.er.variant(g.tenant())
 			deadline, alive := s.trim(g, v, wm)
 			if !alive {
 				s.drop(rs, g)

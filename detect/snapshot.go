@@ -170,7 +170,6 @@ func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error)
 			if gd.err != nil {
 				return nil, rep, gd.fail()
 			}
-			g.tenant = s.intern(g.tenant)
 			rs.groups[g.key] = g
 			// written most recent first: append at the tail
 			g.prev = rs.lru.tail
@@ -228,7 +227,6 @@ func snapshotDiff(e *Engine, snap map[string]string) string {
 
 func writeGroup(b *snapWriter, g *group) {
 	b.str(g.key)
-	b.str(g.tenant)
 	b.varint(g.sched)
 	b.varint(g.lastAlert)
 	recs := map[*rec]int{}
@@ -301,7 +299,6 @@ func writeGroup(b *snapWriter, g *group) {
 func readGroup(d *snapReader, rs *ruleState) *group {
 	g := &group{rule: int32(rs.er.idx)}
 	g.key = d.str()
-	g.tenant = d.str()
 	g.sched = d.varint()
 	g.lastAlert = d.varint()
 	nrec := d.count()
@@ -309,7 +306,7 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 	proj := rs.er.def.proj
 	for i := 0; i < nrec && d.err == nil; i++ {
 		r := readRec(d)
-		if len(r.strs) != len(proj.strs)+proj.aggStrs || len(r.nums) != len(proj.nums)+proj.aggNums || len(r.objs) != len(proj.objs) {
+		if int(r.ns) != len(proj.strs)+proj.aggStrs || int(r.nn) != len(proj.nums)+proj.aggNums || r.numObjs() != len(proj.objs) {
 			d.err = errors.New("event record shape")
 		}
 		table = append(table, r)
@@ -333,6 +330,13 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		w.tail = readAcc(d)
 		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
 			d.err = errors.New("window shape")
+		} else {
+			// Only distinct aggregates keep a set.
+			for i, ag := range rs.er.def.aggs {
+				if !ag.kind.usesStr() {
+					w.tail.slots[i].distinct = nil
+				}
+			}
 		}
 		g.win = w
 	case 2:
@@ -374,17 +378,17 @@ func writeRec(b *snapWriter, r *rec) {
 	b.uvarint(r.seq)
 	b.varint(int64(r.off))
 	b.boolean(r.fired)
-	b.uvarint(uint64(len(r.strs)))
-	for _, s := range r.strs {
-		b.str(s)
+	b.uvarint(uint64(r.ns))
+	for i := range int(r.ns) {
+		b.str(r.str(i))
 	}
-	b.uvarint(uint64(len(r.nums)))
-	for _, x := range r.nums {
-		b.float(x)
+	b.uvarint(uint64(r.nn))
+	for i := range int(r.nn) {
+		b.float(r.num(i))
 	}
-	b.uvarint(uint64(len(r.objs)))
-	for _, o := range r.objs {
-		switch x := o.(type) {
+	b.uvarint(uint64(r.numObjs()))
+	for i := range r.numObjs() {
+		switch x := r.obj(i).(type) {
 		case []event.Change:
 			b.byte(1)
 			b.boolean(x == nil)
@@ -419,57 +423,64 @@ func writeRec(b *snapWriter, r *rec) {
 
 func readRec(d *snapReader) *rec {
 	r := &rec{id: d.str(), ts: d.varint(), seq: d.uvarint(), off: int32(d.varint()), fired: d.boolean()}
-	if n := d.count(); n > 0 {
-		r.strs = make([]string, n)
-		for i := range r.strs {
-			r.strs[i] = d.str()
-		}
+	ns := d.count()
+	strs := make([]string, 0, min(ns, 64))
+	for i := 0; i < ns && d.err == nil; i++ {
+		strs = append(strs, d.str())
 	}
-	if n := d.count(); n > 0 {
-		r.nums = make([]float64, n)
-		for i := range r.nums {
-			r.nums[i] = d.float()
-		}
+	nn := d.count()
+	nums := make([]float64, 0, min(nn, 64))
+	for i := 0; i < nn && d.err == nil; i++ {
+		nums = append(nums, d.float())
 	}
-	if n := d.count(); n > 0 {
-		r.objs = make([]any, n)
-		for i := range r.objs {
-			switch d.byte() {
-			case 1:
-				isNil := d.boolean()
-				m := d.count()
-				var x []event.Change
-				if !isNil {
-					x = make([]event.Change, 0, m)
-				}
-				for j := 0; j < m && d.err == nil; j++ {
-					x = append(x, event.Change{Field: d.str(), Old: d.str(), New: d.str()})
-				}
-				r.objs[i] = x
-			case 2:
-				isNil := d.boolean()
-				m := d.count()
-				var x []event.Related
-				if !isNil {
-					x = make([]event.Related, 0, m)
-				}
-				for j := 0; j < m && d.err == nil; j++ {
-					x = append(x, event.Related{Type: d.str(), ID: d.str()})
-				}
-				r.objs[i] = x
-			case 3:
-				isNil := d.boolean()
-				m := d.count()
-				var x map[string]string
-				if !isNil {
-					x = make(map[string]string, m)
-				}
-				for j := 0; j < m && d.err == nil; j++ {
-					k := d.str()
-					x[k] = d.str()
-				}
-				r.objs[i] = x
+	no := d.count()
+	if ns > 255 || nn > 255 || no > 255 {
+		d.err = errors.New("event record too wide")
+		return r
+	}
+	r.shape(ns, nn, no)
+	for i, s := range strs {
+		r.setStr(i, s)
+	}
+	for i, x := range nums {
+		r.setNum(i, x)
+	}
+	for i := 0; i < no && d.err == nil; i++ {
+		switch d.byte() {
+		case 1:
+			isNil := d.boolean()
+			m := d.count()
+			var x []event.Change
+			if !isNil {
+				x = make([]event.Change, 0, m)
 			}
+			for j := 0; j < m && d.err == nil; j++ {
+				x = append(x, event.Change{Field: d.str(), Old: d.str(), New: d.str()})
+			}
+			r.x.objs[i] = x
+		case 2:
+			isNil := d.boolean()
+			m := d.count()
+			var x []event.Related
+			if !isNil {
+				x = make([]event.Related, 0, m)
+			}
+			for j := 0; j < m && d.err == nil; j++ {
+				x = append(x, event.Related{Type: d.str(), ID: d.str()})
+			}
+			r.x.objs[i] = x
+		case 3:
+			isNil := d.boolean()
+			m := d.count()
+			var x map[string]string
+			if !isNil {
+				x = make(map[string]string, m)
+			}
+			for j := 0; j < m && d.err == nil; j++ {
+				k := d.str()
+				x[k] = d.str()
+			}
+			r.x.objs[i] = x
 		}
 	}
 	return r
@@ -483,7 +494,10 @@ func writeAcc(b *snapWriter, a *acc) {
 		b.float(sl.num)
 		b.float(sl.ext)
 		b.boolean(sl.extDirty)
-		d := &sl.distinct
+		d := sl.distinct
+		if d == nil {
+			d = &distinctSet{}
+		}
 		b.boolean(d.big != nil)
 		if d.big != nil {
 			keys := make([]string, 0, len(d.big))
@@ -517,6 +531,7 @@ func readAcc(d *snapReader) *acc {
 		sl.extDirty = d.boolean()
 		big := d.boolean()
 		m := d.count()
+		sl.distinct = &distinctSet{}
 		if big {
 			sl.distinct.big = make(map[string]int32, m)
 		}

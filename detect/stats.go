@@ -71,8 +71,11 @@ func groupBytes(g *group) int64 {
 		a := g.win.tail
 		n += int64(unsafe.Sizeof(*a)) + int64(len(a.slots))*int64(unsafe.Sizeof(accSlot{}))
 		for i := range a.slots {
-			d := &a.slots[i].distinct
-			n += int64(cap(d.small)) * int64(unsafe.Sizeof(distinctItem{}))
+			d := a.slots[i].distinct
+			if d == nil {
+				continue
+			}
+			n += int64(unsafe.Sizeof(*d)) + int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{}))
 			n += int64(len(d.big)) * 48
 		}
 	case g.sq != nil:

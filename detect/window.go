@@ -187,24 +187,24 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 					str = formatValue(t)
 				}
 			}
-			if like != nil && like.strs[ag.slot] == str {
-				str = like.strs[ag.slot]
+			if like != nil && like.str(ag.slot) == str {
+				str = like.str(ag.slot)
 			} else {
 				str = s.strs.str(str)
 			}
-			r.strs[ag.slot] = str
+			r.setStr(ag.slot, str)
 			continue
 		}
 		if low := ag.arg.low; low != nil && (low.k == lkNum || low.k == lkBool) {
 			c.failed = false
 			if low.k == lkNum {
-				r.nums[ag.slot] = low.n(c)
+				r.setNum(ag.slot, low.n(c))
 			} else if low.b(c) {
-				r.nums[ag.slot] = 1
+				r.setNum(ag.slot, 1)
 			}
 			if c.failed {
 				rs.c.evalErrors++
-				r.nums[ag.slot] = 0
+				r.setNum(ag.slot, 0)
 			}
 			continue
 		}
@@ -215,14 +215,14 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 		switch t := x.(type) {
 		case bool:
 			if t {
-				r.nums[ag.slot] = 1
+				r.setNum(ag.slot, 1)
 			}
 		case float64:
-			r.nums[ag.slot] = t
+			r.setNum(ag.slot, t)
 		case int:
-			r.nums[ag.slot] = float64(t)
+			r.setNum(ag.slot, float64(t))
 		case int64:
-			r.nums[ag.slot] = float64(t)
+			r.setNum(ag.slot, float64(t))
 		}
 	}
 	c.failed = false

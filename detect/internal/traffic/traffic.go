@@ -39,9 +39,7 @@ func (c *Config) defaults() {
 	if c.Rate <= 0 {
 		c.Rate = 2000
 	}
-	if c.OutOfOrder < 0 {
-		c.OutOfOrder = 0
-	} else if c.OutOfOrder == 0 {
+	if c.OutOfOrder == 0 {
 		c.OutOfOrder = 0.01
 	}
 	if c.MaxDelay <= 0 {
@@ -316,5 +314,35 @@ func (g *Generator) startAttack() {
 				e.Changes = []event.Change{{Field: f, Old: "x", New: "y"}}
 			})
 		}
+	}
+}
+
+// Kind is a kind of ordinary activity, for Activity.
+type Kind int
+
+// The kinds Activity makes.
+const (
+	Login Kind = iota
+	View
+	Update
+)
+
+// Activity fills e with one ordinary event of account i (a successful
+// login from home, a record view, an edit), at the generator's next event
+// time. Benchmarks use it to make every account active.
+func (g *Generator) Activity(e *event.Event, i int, k Kind) {
+	g.n++
+	a := &g.accounts[i%len(g.accounts)]
+	g.base(e, a, g.now())
+	switch k {
+	case Login:
+		e.Event.Category, e.Event.Action = "authentication", "login"
+	case View:
+		e.Event.Category, e.Event.Action = "data_access", "view"
+		e.Object = event.Object{Type: "contact", ID: "con" + strconv.Itoa(g.rng.IntN(50_000))}
+	case Update:
+		e.Event.Category, e.Event.Action = "data_change", "update"
+		e.Object = event.Object{Type: "contact", ID: "con" + strconv.Itoa(g.rng.IntN(50_000))}
+		e.Changes = []event.Change{{Field: "Phone", Old: "a", New: "b"}}
 	}
 }
