@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -166,7 +165,7 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		condScope.aggFuncs, condScope.aggNames = true, names
 		outScope.aggFuncs, outScope.aggNames = true, names
 	case KindSequence:
-		for i, st := range r.Sequence.Steps {
+		for _, st := range r.Sequence.Steps {
 			cs := &cstep{name: st.Name}
 			if st.Filter != nil {
 				cs.filter = ec.compile(st.Filter, st.Filter.Text, 0, &scope{what: "step " + st.Name + " filter", boolean: true})
@@ -174,7 +173,6 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 			if st.Where != nil {
 				cs.where = ec.compile(st.Where, st.Where.Text, 0, &scope{what: "step " + st.Name + " where", boolean: true, steps: append([]string(nil), stepNames...), curMayRec: true})
 			}
-			_ = i
 			c.steps = append(c.steps, cs)
 			stepNames = append(stepNames, st.Name)
 		}
@@ -193,9 +191,8 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		outScope.prev = true
 	}
 	if r.Condition != nil {
-		if c.kind == KindWindow {
-			// aggregates may be written inline in the condition too
-		}
+		// In window rules, aggregates may be written inline in the
+		// condition too.
 		c.cond = ec.compile(r.Condition, r.Condition.Text, 0, condScope)
 	}
 	valScope := *outScope
@@ -258,7 +255,6 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 	}
 
 	// Routing: which (event.category, event.action) pairs can match.
-	var routeErrs []string
 	if c.kind == KindSequence {
 		var top []routePair
 		if c.filter != nil {
@@ -271,9 +267,6 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		}
 	} else {
 		c.route = c.filter.route
-	}
-	for _, e := range routeErrs {
-		ec.errAt(r.Filter, 0, "%s", e)
 	}
 	c.used = ec.usedLists
 	c.stateKey, c.fingerprint = fingerprints(c)
@@ -343,5 +336,3 @@ func defaultParams(r *Rule) map[string]any {
 	}
 	return m
 }
-
-var _ = reflect.TypeOf

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -142,5 +141,3 @@ func dropEmpty(m map[string]any) {
 		}
 	}
 }
-
-var _ = time.RFC3339

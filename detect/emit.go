@@ -24,7 +24,6 @@ const maxEvidence = 100
 // outputs to read.
 func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Output) []Output {
 	r := v.rule
-	c := &s.ctx
 	ev := f.evidence
 	if len(ev) == 0 {
 		ev = []*rec{f.trigger}
@@ -120,6 +119,5 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 		g.lastAlert = f.trigger.ts
 	}
 	rs.c.alerts++
-	_ = c
 	return out
 }

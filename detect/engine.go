@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -296,5 +295,3 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // RuleSet returns the rules the engine was built from.
 func (e *Engine) RuleSet() *RuleSet { return e.rs }
-
-var _ = sort.Strings

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
@@ -136,8 +135,6 @@ func (ec *exprCompiler) compile(src *Source, text string, base int, sc *scope) *
 			ec.exprErr(ce, err)
 			return nil
 		}
-	} else if !sc.aggFuncs && usesAggName(tree.Node) {
-		// unreachable: aggregate functions are undeclared outside windows
 	}
 	ce.typ = tree.Node.Type()
 	if sc.boolean {
@@ -154,8 +151,6 @@ func (ec *exprCompiler) compile(src *Source, text string, base int, sc *scope) *
 	ec.exprs = append(ec.exprs, ce)
 	return ce
 }
-
-func usesAggName(ast.Node) bool { return false }
 
 func (ec *exprCompiler) buildEnv(sc *scope, kinds []aggKind) *envLayout {
 	namedTypes := map[string]reflect.Type{}
@@ -816,5 +811,3 @@ func (ec *exprCompiler) addChain(root string, path []string, sc *scope, addPath 
 // errNoLower says an expression is outside what the engine lowers to
 // closures; it then runs on expr's VM.
 var errNoLower = errors.New("not lowered")
-
-var _ = builtin.Function{}

@@ -3,7 +3,6 @@ package detect
 import (
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -214,5 +213,3 @@ func (s *scratchEvents) get(i int) *event.Event {
 	}
 	return s.evs[i]
 }
-
-var _ = unsafe.Pointer(nil)

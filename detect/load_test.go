@@ -142,3 +142,20 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestDisabledRules(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": "id: a\nversion: 1\ntitle: A\nseverity: low\ndisabled: true\nfilter: event.category == \"export\"\n",
+		"b.yaml": "id: b\nversion: 1\ntitle: B\nseverity: low\nfilter: event.category == \"export\"\n",
+	}
+	cfg := DefaultConfig()
+	cfg.Tenants = map[string]TenantConfig{"quiet": {Rules: map[string]RuleOverride{"b": {Disabled: true}}}}
+	e := engineOf(t, files, &cfg)
+	if len(e.Rules()) != 1 || e.Rules()[0].ID != "b" {
+		t.Fatalf("rules %+v, want only b", e.Rules())
+	}
+	out := run(e, ev("1", at(0), "export", "export"), ev("2", at(0), "export", "export", tenant("quiet")))
+	if triggers(out) != "1" {
+		t.Errorf("alerts %s, want only the acme event", describe(out))
+	}
+}

@@ -30,7 +30,6 @@ type template struct {
 func (ec *exprCompiler) compileTemplate(src *Source, sc *scope) *template {
 	t := &template{}
 	runes := []rune(src.Text)
-	text := string(runes)
 	i := 0
 	for i < len(runes) {
 		open := indexRunes(runes, i, "{{")
@@ -58,7 +57,6 @@ func (ec *exprCompiler) compileTemplate(src *Source, sc *scope) *template {
 		t.parts = append(t.parts, tmplPart{e: ce})
 		i = end + 2
 	}
-	_ = text
 	return t
 }
 
