@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/alert"
@@ -98,6 +99,7 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 		target := ""
 		if x, err := s.evalAny(ca.target, o); err == nil {
 			target, _ = x.(string)
+			target = strings.Clone(target)
 		} else {
 			rs.c.evalErrors++
 		}

@@ -204,7 +204,7 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 	}
 	if len(lateRules) > 0 {
 		out = append(out, Output{Kind: OutputLate, Late: &Late{
-			EventID: ev.ID, Tenant: ev.Tenant, Timestamp: ev.Timestamp, Watermark: s.Watermark(), Rules: lateRules,
+			EventID: s.eventID(ev), Tenant: strings.Clone(ev.Tenant), Timestamp: ev.Timestamp, Watermark: s.Watermark(), Rules: lateRules,
 		}})
 	}
 	return out

@@ -145,9 +145,12 @@ func formatNumber(x float64) string {
 }
 
 // jsonValue makes a value safe and stable for an alert's values: no NaN or
-// infinities, durations and times as strings.
+// infinities, durations and times as strings, and strings copied (a value
+// read from the event must not point into the caller's buffer).
 func jsonValue(v any) any {
 	switch x := v.(type) {
+	case string:
+		return strings.Clone(x)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil
@@ -163,10 +166,11 @@ func jsonValue(v any) any {
 	case time.Time:
 		return alert.FormatTime(x)
 	case []string:
-		if x == nil {
-			return []string{}
+		out := make([]string, len(x))
+		for i, s := range x {
+			out[i] = strings.Clone(s)
 		}
-		return x
+		return out
 	}
 	return v
 }
