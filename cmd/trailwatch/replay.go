@@ -39,14 +39,13 @@ detected_at is the trigger's event time (replay has no live clock).`,
 	f.StringVar(&o.out, "out", "-", "alerts file (NDJSON), or - for stdout")
 	f.StringVar(&o.actions, "actions", "", "actions file (NDJSON); none if empty")
 	f.StringVar(&o.config, "config", "", "detector configuration file (YAML): lateness, limits, tenants")
-	f.DurationVar(&o.lateness, "lateness", -1, "allowed lateness (overrides the configuration)")
+	f.StringVar(&o.lateness, "lateness", "", "allowed lateness, such as 1m or 2h (overrides the configuration)")
 	_ = cmd.MarkFlagRequired("in")
 	return cmd
 }
 
 type replayOptions struct {
-	rules, in, out, actions, config string
-	lateness                        time.Duration
+	rules, in, out, actions, config, lateness string
 }
 
 // maxLine bounds one input line; the contract caps an event at 64 KiB.
@@ -63,8 +62,12 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	if o.lateness >= 0 {
-		cfg.Lateness = o.lateness
+	if o.lateness != "" {
+		d, err := detect.ParseDuration(o.lateness)
+		if err != nil {
+			return fmt.Errorf("--lateness: %w", err)
+		}
+		cfg.Lateness = d
 	}
 	eng, err := detect.NewEngine(rs, cfg)
 	if err != nil {

@@ -37,7 +37,7 @@ func eventsFile(t *testing.T) string {
 func TestReplay(t *testing.T) {
 	in := eventsFile(t)
 	var stdout, stderr bytes.Buffer
-	o := replayOptions{rules: "../../rules", in: in, out: "-", lateness: -1}
+	o := replayOptions{rules: "../../rules", in: in, out: "-", lateness: "2m"}
 	if err := runReplay(o, nil, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestReplay(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "alerts.ndjson")
 	stdout.Reset()
 	stderr.Reset()
-	o = replayOptions{rules: "../../rules", in: "-", out: out, actions: filepath.Join(t.TempDir(), "actions.ndjson"), lateness: -1}
+	o = replayOptions{rules: "../../rules", in: "-", out: out, actions: filepath.Join(t.TempDir(), "actions.ndjson")}
 	if err := runReplay(o, bytes.NewReader(data), &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestReplay(t *testing.T) {
 func TestReplayRefusesBrokenRules(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "r.yaml"), []byte("id: r\nversion: 1\ntitle: t\nseverity: low\nfilter: user.nmae == \"\"\n"), 0o644)
-	err := runReplay(replayOptions{rules: dir, in: eventsFile(t), out: "-", lateness: -1}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	err := runReplay(replayOptions{rules: dir, in: eventsFile(t), out: "-"}, nil, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "r.yaml:5:14") || !strings.Contains(err.Error(), `did you mean "user.name"`) {
 		t.Errorf("err = %v", err)
 	}
