@@ -23,6 +23,8 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(a),
 		newConfigCmd(a),
 		newNormalizeCmd(),
+		newReplayCmd(),
+		newRulesCmd(),
 	)
 	return root
 }

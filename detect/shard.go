@@ -1,0 +1,644 @@
+package detect
+
+import (
+	"encoding/binary"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/trailwatch/trailwatch/schemas/alert"
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// Shard is the state of one partition: per rule, per group key, in event
+// time. It is not safe for concurrent use; the runner gives each partition
+// its own shard (and one goroutine).
+//
+// Process evaluates an event eagerly, on arrival: an alert leaves as soon as
+// the event that completes a condition arrives, whatever the watermark.
+// Window contents, sequence steps and previous events are kept in event-time
+// order (ties by arrival), so an out-of-order event within the allowed
+// lateness lands in its right place: it is evaluated with the window as of
+// its own time, and the later events whose windows it joins are evaluated
+// again. An event older than the watermark (newest event time minus the
+// lateness) is late: single-event rules still evaluate it, stateful rules
+// do not (their state for that time may be gone), and Process reports it in
+// an OutputLate so it is never silently dropped.
+type Shard struct {
+	eng     *Engine
+	rules   []*ruleState
+	started bool
+	maxTs   int64 // newest event time seen, unix ns
+	seq     uint64
+	expiry  expiryQueue
+	ctx     evalCtx
+	zones   zones
+	keyBuf  []byte
+	partBuf []byte
+	aggBuf  []aggOut
+	vm      vm.VM
+	scratch scratchEvents
+	tenants map[string]string // interned tenant ids
+	strs    interner
+	evID    string // the current event's id, copied once (see eventID)
+	events  uint64
+	late    uint64
+}
+
+// ruleState is one rule's groups in a shard.
+type ruleState struct {
+	er      *engineRule
+	groups  map[string]*group
+	lru     lru
+	c       ruleCounters
+	scratch *acc // aggregates of the windows of out-of-order events
+	pool    recPool
+}
+
+type ruleCounters struct {
+	evaluated, matched, alerts, suppressed, late, evicted, overflow, evalErrors, fallbacks, reevaluated uint64
+}
+
+// noAlert marks a group that has not alerted.
+const noAlert = math.MinInt64
+
+// group is the state of one group key of one rule.
+type group struct {
+	key        string // tenant and group values, length-prefixed
+	prev, next *group // LRU, most recent first
+	sched      int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
+	lastAlert  int64
+	rule       int32
+	win        *winState
+	sq         *seqState
+	nv         *nvState
+	pv         *prevState
+}
+
+// NewShard returns an empty shard for the engine's rules.
+func (e *Engine) NewShard() *Shard {
+	s := &Shard{eng: e, tenants: map[string]string{}}
+	s.rules = make([]*ruleState, len(e.rules))
+	for i, er := range e.rules {
+		s.rules[i] = &ruleState{er: er, groups: map[string]*group{}}
+	}
+	s.ctx.zones = &s.zones
+	return s
+}
+
+// OutputKind says what an Output carries.
+type OutputKind uint8
+
+// The output kinds.
+const (
+	OutputAlert OutputKind = iota + 1
+	OutputAction
+	OutputLate
+)
+
+// Output is one thing Process emits: an alert, an action it requests, or
+// the report of a late event.
+type Output struct {
+	Kind   OutputKind
+	Alert  *alert.Alert
+	Action *alert.Action
+	Late   *Late
+}
+
+// Late reports an event that arrived after the watermark had passed its
+// time: the stateful rules named did not see it (single-event rules did).
+// The runner counts it and may route it to a late-events topic; `trailwatch
+// replay` over a time-sorted file evaluates it fully.
+type Late struct {
+	EventID   string
+	Tenant    string
+	Timestamp time.Time
+	Watermark time.Time
+	Rules     []string
+}
+
+// Watermark is the newest event time seen minus the allowed lateness: events
+// older than it are late. Zero before the first event.
+func (s *Shard) Watermark() time.Time {
+	if !s.started {
+		return time.Time{}
+	}
+	return time.Unix(0, s.maxTs-s.eng.lateness).UTC()
+}
+
+func (s *Shard) watermark() int64 {
+	if !s.started {
+		return math.MinInt64
+	}
+	return s.maxTs - s.eng.lateness
+}
+
+// Process evaluates one event and appends what it produces to out. It does
+// not keep ev or anything that points into it (strings it keeps are
+// copied), so the caller may reuse the event and its buffer.
+func (s *Shard) Process(ev *event.Event, out []Output) []Output {
+	ts := ev.Timestamp.UnixNano()
+	s.seq++
+	s.events++
+	late := s.started && ts < s.maxTs-s.eng.lateness
+	if late {
+		s.late++
+	} else if !s.started || ts > s.maxTs {
+		s.maxTs, s.started = ts, true
+		s.expire()
+	}
+	var lateRules []string
+	s.evID = ""
+	c := &s.ctx
+	for _, ri := range s.eng.router.rules(ev) {
+		rs := s.rules[ri]
+		er := rs.er
+		if er.disabled != nil && er.disabled[ev.Tenant] {
+			continue
+		}
+		v := er.variant(ev.Tenant)
+		s.resetCtx(ev, v)
+		rs.c.evaluated++
+		var stepMask uint32
+		if er.kind == KindSequence {
+			if v.filter != nil && !s.evalBool(v.filter, rs) {
+				continue
+			}
+			for i, st := range v.steps {
+				if s.evalBool(st.filter, rs) {
+					stepMask |= 1 << i
+				}
+			}
+			if stepMask == 0 {
+				continue
+			}
+		} else if !s.evalBool(v.filter, rs) {
+			continue
+		}
+		rs.c.matched++
+		if er.stateful && late {
+			rs.c.late++
+			lateRules = append(lateRules, er.rule.ID)
+			continue
+		}
+		if !s.groupKey(v, rs) {
+			continue
+		}
+		c.tenant = s.intern(ev.Tenant)
+		switch er.kind {
+		case KindEvent:
+			out = s.processEvent(rs, v, ev, out)
+		case KindWindow:
+			out = s.processWindow(rs, v, ev, out)
+		case KindSequence:
+			out = s.processSequence(rs, v, ev, stepMask, out)
+		case KindNewValue:
+			out = s.processNewValue(rs, v, ev, out)
+		case KindPrevious:
+			out = s.processPrevious(rs, v, ev, out)
+		}
+	}
+	if len(lateRules) > 0 {
+		out = append(out, Output{Kind: OutputLate, Late: &Late{
+			EventID: s.eventID(ev), Tenant: strings.Clone(ev.Tenant), Timestamp: ev.Timestamp, Watermark: s.Watermark(), Rules: lateRules,
+		}})
+	}
+	return out
+}
+
+// eventID returns the current event's id, copied on first use: state
+// never points into the caller's event.
+func (s *Shard) eventID(ev *event.Event) string {
+	if s.evID == "" {
+		s.evID = strings.Clone(ev.ID)
+	}
+	return s.evID
+}
+
+func (s *Shard) resetCtx(ev *event.Event, v *compiled) {
+	c := &s.ctx
+	c.ev, c.cur, c.prev, c.steps, c.aggs = ev, nil, nil, nil, nil
+	c.tenant = ev.Tenant
+	c.item, c.failed = nil, false
+	c.cal = s.eng.calendar(ev.Tenant)
+	c.proj = v.proj
+}
+
+func (s *Shard) intern(t string) string {
+	if x, ok := s.tenants[t]; ok {
+		return x
+	}
+	x := string([]byte(t))
+	if len(s.tenants) < 1<<16 {
+		s.tenants[x] = x
+	}
+	return x
+}
+
+// evalBool evaluates a boolean expression; an evaluation error is false
+// (and counted).
+func (s *Shard) evalBool(ce *cexpr, rs *ruleState) bool {
+	c := &s.ctx
+	if ce.low != nil {
+		c.failed = false
+		v := ce.low.b(c)
+		if c.failed {
+			c.failed = false
+			rs.c.evalErrors++
+			return false
+		}
+		return v
+	}
+	rs.c.fallbacks++
+	v, err := s.runProg(ce, nil)
+	if err != nil {
+		rs.c.evalErrors++
+		return false
+	}
+	b, _ := v.(bool)
+	return b
+}
+
+func (s *Shard) runProg(ce *cexpr, out *outputs) (any, error) {
+	env := reflect.New(ce.env.typ)
+	ce.env.fill(env.Elem(), &s.ctx, out, &s.scratch)
+	return s.vm.Run(ce.prog, env.Interface())
+}
+
+// evalAny evaluates an expression to a Go value (outputs, keys).
+func (s *Shard) evalAny(ce *cexpr, out *outputs) (any, error) {
+	c := &s.ctx
+	if ce.low != nil {
+		c.failed = false
+		var v any
+		switch ce.low.k {
+		case lkBool:
+			v = ce.low.b(c)
+		case lkStr:
+			v = ce.low.s(c)
+		case lkNum:
+			x := ce.low.n(c)
+			switch ce.typ.Kind() {
+			case reflect.Int64:
+				if ce.typ == reflect.TypeFor[time.Duration]() {
+					v = time.Duration(x)
+				} else {
+					v = int64(x)
+				}
+			case reflect.Int:
+				v = int(x)
+			default:
+				v = x
+			}
+		case lkTime:
+			v = time.Unix(0, ce.low.t(c)).UTC()
+		case lkList:
+			v = ce.low.l(c)
+		default:
+			return s.runProg(ce, out)
+		}
+		if c.failed {
+			c.failed = false
+			return nil, errEval
+		}
+		return v, nil
+	}
+	return s.runProg(ce, out)
+}
+
+type evalError struct{}
+
+func (evalError) Error() string { return "evaluation failed" }
+
+var errEval error = evalError{}
+
+// groupKey writes the group key of the current event into s.keyBuf: the
+// tenant, then each group_by value, each length-prefixed. It is false when a
+// value cannot be computed (the event is then not grouped, and counted).
+func (s *Shard) groupKey(v *compiled, rs *ruleState) bool {
+	c := &s.ctx
+	s.keyBuf = appendPart(s.keyBuf[:0], c.ev.Tenant)
+	for _, g := range v.groupBy {
+		if g.low != nil {
+			c.failed = false
+			switch g.low.k {
+			case lkStr:
+				s.keyBuf = appendPart(s.keyBuf, g.low.s(c))
+			case lkNum:
+				s.partBuf = strconv.AppendFloat(s.partBuf[:0], g.low.n(c), 'g', -1, 64)
+				s.keyBuf = appendPartBytes(s.keyBuf, s.partBuf)
+			case lkBool:
+				s.keyBuf = appendPart(s.keyBuf, strconv.FormatBool(g.low.b(c)))
+			}
+			if c.failed {
+				c.failed = false
+				rs.c.evalErrors++
+				return false
+			}
+			continue
+		}
+		x, err := s.evalAny(g, nil)
+		if err != nil {
+			rs.c.evalErrors++
+			return false
+		}
+		s.keyBuf = appendPart(s.keyBuf, formatValue(x))
+	}
+	return true
+}
+
+func appendPart(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendPartBytes(b []byte, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// tenant is the group's tenant: the first part of its key (no copy).
+func (g *group) tenant() string {
+	var n, shift uint
+	for i := 0; i < len(g.key) && i < 10; i++ {
+		b := g.key[i]
+		n |= uint(b&0x7f) << shift
+		if b < 0x80 {
+			start := i + 1
+			if start+int(n) > len(g.key) {
+				return ""
+			}
+			return g.key[start : start+int(n)]
+		}
+		shift += 7
+	}
+	return ""
+}
+
+// splitKey decodes a group key into the tenant and the group values.
+func splitKey(key string) []string {
+	var parts []string
+	b := []byte(key)
+	for len(b) > 0 {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			break
+		}
+		parts = append(parts, string(b[w:w+int(n)]))
+		b = b[w+int(n):]
+	}
+	return parts
+}
+
+// lookup returns the group of the current key, or nil.
+func (s *Shard) lookup(rs *ruleState) *group {
+	return rs.groups[string(s.keyBuf)]
+}
+
+// obtain returns the group of the current key, creating it (and evicting
+// the least recently active group when the rule is at its cap).
+func (s *Shard) obtain(rs *ruleState) *group {
+	if g, ok := rs.groups[string(s.keyBuf)]; ok {
+		rs.lru.touch(g)
+		return g
+	}
+	if len(rs.groups) >= s.eng.cfg.MaxKeysPerRule {
+		if victim := rs.lru.oldest(); victim != nil {
+			s.drop(rs, victim)
+			rs.c.evicted++
+		}
+	}
+	g := &group{key: s.sharedKey(rs), lastAlert: noAlert, rule: int32(rs.er.idx)}
+	rs.groups[g.key] = g
+	rs.lru.pushFront(g)
+	return g
+}
+
+// sharedKey returns the current key as a string, shared with another
+// rule's group of the same key when there is one: most rules group by the
+// person or the account, and a key string per rule per account adds up.
+func (s *Shard) sharedKey(rs *ruleState) string {
+	for _, i := range rs.er.keySiblings {
+		if g, ok := s.rules[i].groups[string(s.keyBuf)]; ok {
+			return g.key
+		}
+	}
+	return string(s.keyBuf)
+}
+
+// drop removes a group (evicted or expired), recycling its recs.
+func (s *Shard) drop(rs *ruleState, g *group) {
+	delete(rs.groups, g.key)
+	rs.lru.remove(g)
+	g.sched = -1
+	switch {
+	case g.win != nil:
+		for _, r := range g.win.entries {
+			rs.pool.put(r)
+		}
+	case g.pv != nil:
+		for _, r := range g.pv.recs {
+			rs.pool.put(r)
+		}
+	}
+	g.win, g.pv = nil, nil
+}
+
+// schedule makes sure the group is examined when the watermark passes
+// deadline (an event time after which its state may be gone).
+func (s *Shard) schedule(g *group, deadline int64) {
+	if g.sched != 0 {
+		return // already queued; at its turn it is examined and re-queued if still alive
+	}
+	sec := deadline/int64(time.Second) + 1
+	g.sched = sec
+	s.expiry.push(sec, g)
+}
+
+// expire frees the state the watermark has made useless.
+func (s *Shard) expire() {
+	wm := s.watermark()
+	limit := wm / int64(time.Second)
+	for {
+		sec, gs, ok := s.expiry.popUntil(limit)
+		if !ok {
+			return
+		}
+		for _, g := range gs {
+			if g.sched != sec {
+				continue // dropped, or re-queued elsewhere
+			}
+			g.sched = 0
+			rs := s.rules[g.rule]
+			v := rs.er.variant(g.tenant())
+			deadline, alive := s.trim(g, v, wm)
+			if !alive {
+				s.drop(rs, g)
+				continue
+			}
+			s.schedule(g, deadline)
+		}
+	}
+}
+
+// trim frees the parts of a group's state the watermark has passed, and
+// returns the event time until which the rest may matter.
+func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive bool) {
+	deadline = math.MinInt64
+	if g.lastAlert != noAlert && v.suppress > 0 {
+		deadline = g.lastAlert + v.suppress
+	}
+	rs := s.rules[g.rule]
+	switch {
+	case g.win != nil:
+		g.win.trim(v, wm, &rs.pool)
+		if n := len(g.win.entries); n > 0 {
+			deadline = max(deadline, g.win.entries[n-1].ts+v.window)
+		} else {
+			g.win = nil
+		}
+	case g.sq != nil:
+		if d, ok := g.sq.trim(v, wm); ok {
+			deadline = max(deadline, d)
+		} else {
+			g.sq = nil
+		}
+	case g.nv != nil:
+		if d, ok := g.nv.trim(v, wm); ok {
+			deadline = max(deadline, d)
+		} else {
+			g.nv = nil
+		}
+	case g.pv != nil:
+		if d, ok := g.pv.trim(v, wm, &rs.pool); ok {
+			deadline = max(deadline, d)
+		} else {
+			g.pv = nil
+		}
+	}
+	return deadline, deadline > wm
+}
+
+// suppressed says whether an alert triggered at ts is within the rule's
+// suppression of the group's last alert (in event time, either side, so an
+// out-of-order trigger just before an alert is suppressed too).
+func suppressed(g *group, v *compiled, ts int64) bool {
+	if g == nil || g.lastAlert == noAlert || v.suppress <= 0 {
+		return false
+	}
+	d := ts - g.lastAlert
+	if d < 0 {
+		d = -d
+	}
+	return d < v.suppress
+}
+
+// lru is an intrusive list of a rule's groups, most recently active first:
+// the eviction order when the rule is at its key cap. It is event-driven,
+// so eviction is deterministic.
+type lru struct {
+	head, tail *group
+}
+
+func (l *lru) pushFront(g *group) {
+	g.prev, g.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = g
+	}
+	l.head = g
+	if l.tail == nil {
+		l.tail = g
+	}
+}
+
+func (l *lru) remove(g *group) {
+	if g.prev != nil {
+		g.prev.next = g.next
+	} else if l.head == g {
+		l.head = g.next
+	}
+	if g.next != nil {
+		g.next.prev = g.prev
+	} else if l.tail == g {
+		l.tail = g.prev
+	}
+	g.prev, g.next = nil, nil
+}
+
+func (l *lru) touch(g *group) {
+	if l.head == g {
+		return
+	}
+	l.remove(g)
+	l.pushFront(g)
+}
+
+func (l *lru) oldest() *group { return l.tail }
+
+// expiryQueue holds groups by the second their state may expire: a min-heap
+// of seconds, each with the groups due then.
+type expiryQueue struct {
+	secs    []int64
+	buckets map[int64][]*group
+}
+
+func (q *expiryQueue) push(sec int64, g *group) {
+	if q.buckets == nil {
+		q.buckets = map[int64][]*group{}
+	}
+	b, ok := q.buckets[sec]
+	if !ok {
+		q.secs = append(q.secs, sec)
+		up(q.secs, len(q.secs)-1)
+	}
+	q.buckets[sec] = append(b, g)
+}
+
+// popUntil removes and returns the earliest bucket if it is at or before
+// limit.
+func (q *expiryQueue) popUntil(limit int64) (int64, []*group, bool) {
+	if len(q.secs) == 0 || q.secs[0] > limit {
+		return 0, nil, false
+	}
+	sec := q.secs[0]
+	n := len(q.secs) - 1
+	q.secs[0] = q.secs[n]
+	q.secs = q.secs[:n]
+	down(q.secs, 0)
+	gs := q.buckets[sec]
+	delete(q.buckets, sec)
+	return sec, gs, true
+}
+
+func up(h []int64, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p] <= h[i] {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func down(h []int64, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}

@@ -1,0 +1,680 @@
+package detect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// A snapshot is a shard's complete state: watermark, arrival counter, every
+// group of every rule in LRU order with its expiry slot, windows with their
+// running aggregates, sequence steps, remembered values and previous
+// events. Restoring it and continuing gives exactly the outputs the
+// uninterrupted shard would have given.
+//
+// Format (version 1): "TWDETECT" | uvarint version | engine fingerprint |
+// shard scalars | per rule: id, fingerprint, state key, length-prefixed
+// groups | CRC-32 (Castagnoli) of everything before it.
+
+const (
+	snapshotMagic   = "TWDETECT"
+	snapshotVersion = 1
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// Snapshot writes the shard's state to w.
+func (s *Shard) Snapshot(w io.Writer) error {
+	var b snapWriter
+	b.raw([]byte(snapshotMagic))
+	b.uvarint(snapshotVersion)
+	b.str(s.eng.fingerprint)
+	b.boolean(s.started)
+	b.varint(s.maxTs)
+	b.uvarint(s.seq)
+	b.uvarint(s.events)
+	b.uvarint(s.late)
+	b.uvarint(uint64(len(s.rules)))
+	var gb snapWriter
+	for _, rs := range s.rules {
+		er := rs.er
+		b.str(er.rule.ID)
+		b.str(er.ruleFingerprint())
+		b.str(stateKeyOf(er))
+		c := rs.c
+		for _, x := range []uint64{c.evaluated, c.matched, c.alerts, c.suppressed, c.late, c.evicted, c.overflow, c.evalErrors, c.fallbacks, c.reevaluated} {
+			b.uvarint(x)
+		}
+		gb.buf.Reset()
+		gb.uvarint(uint64(len(rs.groups)))
+		for g := rs.lru.head; g != nil; g = g.next {
+			writeGroup(&gb, g)
+		}
+		b.bytes(gb.buf.Bytes())
+	}
+	sum := crc32.Checksum(b.buf.Bytes(), crcTable)
+	b.raw(binary.LittleEndian.AppendUint32(nil, sum))
+	if _, err := w.Write(b.buf.Bytes()); err != nil {
+		return fmt.Errorf("writing detector snapshot: %w", err)
+	}
+	return nil
+}
+
+// stateKeyOf combines a rule's variants' state keys.
+func stateKeyOf(er *engineRule) string {
+	var sb strings.Builder
+	sb.WriteString(er.def.stateKey)
+	for _, t := range sortedKeys(er.byTenant) {
+		fmt.Fprintf(&sb, " %s=%s", t, er.byTenant[t].stateKey)
+	}
+	return sb.String()
+}
+
+// RestoreShard reads a snapshot written by Snapshot under an engine with
+// the same fingerprint (same rules, variants and configuration). A snapshot
+// from other rules, another configuration or another format version is
+// refused with ErrSnapshotIncompatible, naming the differences: the runner
+// then rebuilds state by replay, or calls RestoreShardMigrating.
+func RestoreShard(e *Engine, r io.Reader) (*Shard, error) {
+	s, _, err := restore(e, r, false)
+	return s, err
+}
+
+// RestoreShardMigrating restores a snapshot into an engine whose rules may
+// differ, with the reload policy: a rule keeps its state when its state key
+// (kind, group_by, durations, aggregates, steps, projection) is unchanged,
+// and starts empty otherwise.
+func RestoreShardMigrating(e *Engine, r io.Reader) (*Shard, ReloadReport, error) {
+	return restore(e, r, true)
+}
+
+func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error) {
+	var rep ReloadReport
+	data, err := io.ReadAll(bufio.NewReader(r))
+	if err != nil {
+		return nil, rep, fmt.Errorf("reading detector snapshot: %w", err)
+	}
+	if len(data) < len(snapshotMagic)+4 || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return nil, rep, fmt.Errorf("%w: not a detector snapshot", ErrSnapshotCorrupt)
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return nil, rep, fmt.Errorf("%w: checksum mismatch (truncated or damaged)", ErrSnapshotCorrupt)
+	}
+	d := &snapReader{b: body[len(snapshotMagic):]}
+	if v := d.uvarint(); v != snapshotVersion {
+		return nil, rep, fmt.Errorf("%w: format version %d, this build reads version %d", ErrSnapshotIncompatible, v, snapshotVersion)
+	}
+	fp := d.str()
+	s := e.NewShard()
+	s.started = d.boolean()
+	s.maxTs = d.varint()
+	s.seq = d.uvarint()
+	s.events = d.uvarint()
+	s.late = d.uvarint()
+	n := int(d.uvarint())
+	if d.err != nil {
+		return nil, rep, d.fail()
+	}
+	type snapRule struct {
+		id, fp, key string
+		counters    []uint64
+		groups      []byte
+	}
+	var rules []snapRule
+	for i := 0; i < n && d.err == nil; i++ {
+		sr := snapRule{id: d.str(), fp: d.str(), key: d.str()}
+		for range 10 {
+			sr.counters = append(sr.counters, d.uvarint())
+		}
+		sr.groups = d.bytes()
+		rules = append(rules, sr)
+	}
+	if d.err != nil {
+		return nil, rep, d.fail()
+	}
+	if fp != e.fingerprint && !migrate {
+		return nil, rep, fmt.Errorf("%w: %s", ErrSnapshotIncompatible, snapshotDiff(e, rules2map(rules, func(r snapRule) (string, string) { return r.id, r.fp })))
+	}
+	seen := map[string]bool{}
+	for _, sr := range rules {
+		seen[sr.id] = true
+		idx, ok := e.byID[sr.id]
+		if !ok {
+			rep.Removed = append(rep.Removed, sr.id)
+			continue
+		}
+		rs := s.rules[idx]
+		if sr.key != stateKeyOf(rs.er) {
+			rep.Reset = append(rep.Reset, sr.id)
+			continue
+		}
+		rep.Kept = append(rep.Kept, sr.id)
+		if sr.fp == rs.er.ruleFingerprint() {
+			c := sr.counters
+			rs.c = ruleCounters{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]}
+		}
+		gd := &snapReader{b: sr.groups}
+		ng := int(gd.uvarint())
+		for range ng {
+			g := readGroup(gd, rs)
+			if gd.err != nil {
+				return nil, rep, gd.fail()
+			}
+			rs.groups[g.key] = g
+			// written most recent first: append at the tail
+			g.prev = rs.lru.tail
+			if rs.lru.tail != nil {
+				rs.lru.tail.next = g
+			} else {
+				rs.lru.head = g
+			}
+			rs.lru.tail = g
+			if g.sched > 0 {
+				s.expiry.push(g.sched, g)
+			}
+		}
+	}
+	for _, er := range e.rules {
+		if !seen[er.rule.ID] {
+			rep.Added = append(rep.Added, er.rule.ID)
+		}
+	}
+	return s, rep, nil
+}
+
+func rules2map[T any](rs []T, kv func(T) (string, string)) map[string]string {
+	m := map[string]string{}
+	for _, r := range rs {
+		k, v := kv(r)
+		m[k] = v
+	}
+	return m
+}
+
+// snapshotDiff names the rules that differ between a snapshot and an engine.
+func snapshotDiff(e *Engine, snap map[string]string) string {
+	var parts []string
+	for _, er := range e.rules {
+		fp, ok := snap[er.rule.ID]
+		switch {
+		case !ok:
+			parts = append(parts, fmt.Sprintf("rule %s is new", er.rule.ID))
+		case fp != er.ruleFingerprint():
+			parts = append(parts, fmt.Sprintf("rule %s changed", er.rule.ID))
+		}
+	}
+	for _, id := range sortedKeys(snap) {
+		if _, ok := e.byID[id]; !ok {
+			parts = append(parts, fmt.Sprintf("rule %s is gone", id))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "the configuration (lateness, limits, calendars) changed")
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func writeGroup(b *snapWriter, g *group) {
+	b.str(g.key)
+	b.varint(g.sched)
+	b.varint(g.lastAlert)
+	recs := map[*rec]int{}
+	var table []*rec
+	ref := func(r *rec) {
+		i, ok := recs[r]
+		if !ok {
+			i = len(table)
+			recs[r] = i
+			table = append(table, r)
+		}
+	}
+	switch {
+	case g.win != nil:
+		for _, r := range g.win.entries {
+			ref(r)
+		}
+	case g.sq != nil:
+		for _, l := range g.sq.steps {
+			for _, r := range l {
+				ref(r)
+			}
+		}
+	case g.pv != nil:
+		for _, r := range g.pv.recs {
+			ref(r)
+		}
+	}
+	b.uvarint(uint64(len(table)))
+	for _, r := range table {
+		writeRec(b, r)
+	}
+	switch {
+	case g.win != nil:
+		b.byte(1)
+		b.uvarint(uint64(len(g.win.entries)))
+		for _, r := range g.win.entries {
+			b.uvarint(uint64(recs[r]))
+		}
+		b.uvarint(uint64(g.win.tailStart))
+		writeAcc(b, g.win.tail)
+	case g.sq != nil:
+		b.byte(2)
+		b.uvarint(uint64(len(g.sq.steps)))
+		for _, l := range g.sq.steps {
+			b.uvarint(uint64(len(l)))
+			for _, r := range l {
+				b.uvarint(uint64(recs[r]))
+			}
+		}
+	case g.nv != nil:
+		b.byte(3)
+		b.varint(g.nv.first)
+		b.uvarint(uint64(len(g.nv.vals)))
+		for _, it := range g.nv.vals {
+			b.str(it.v)
+			b.varint(it.last)
+		}
+	case g.pv != nil:
+		b.byte(4)
+		b.uvarint(uint64(len(g.pv.recs)))
+		for _, r := range g.pv.recs {
+			b.uvarint(uint64(recs[r]))
+		}
+	default:
+		b.byte(0)
+	}
+}
+
+func readGroup(d *snapReader, rs *ruleState) *group {
+	g := &group{rule: int32(rs.er.idx)}
+	g.key = d.str()
+	g.sched = d.varint()
+	g.lastAlert = d.varint()
+	nrec := d.count()
+	table := make([]*rec, 0, nrec)
+	proj := rs.er.def.proj
+	for i := 0; i < nrec && d.err == nil; i++ {
+		r := readRec(d)
+		if int(r.ns) != len(proj.strs)+proj.aggStrs || int(r.nn) != len(proj.nums)+proj.aggNums || r.numObjs() != len(proj.objs) {
+			d.err = errors.New("event record shape")
+		}
+		table = append(table, r)
+	}
+	recAt := func() *rec {
+		i := d.uvarint()
+		if i >= uint64(len(table)) {
+			d.err = errors.New("rec index out of range")
+			return &rec{}
+		}
+		return table[i]
+	}
+	switch d.byte() {
+	case 1:
+		w := &winState{}
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			w.entries = append(w.entries, recAt())
+		}
+		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
+		w.tail = readAcc(d)
+		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
+			d.err = errors.New("window shape")
+		} else {
+			// Only distinct aggregates keep a set.
+			for i, ag := range rs.er.def.aggs {
+				if !ag.kind.usesStr() {
+					w.tail.slots[i].distinct = nil
+				}
+			}
+		}
+		g.win = w
+	case 2:
+		sq := &seqState{}
+		ns := d.count()
+		for k := 0; k < ns && d.err == nil; k++ {
+			var l []*rec
+			n := d.count()
+			for i := 0; i < n && d.err == nil; i++ {
+				l = append(l, recAt())
+			}
+			sq.steps = append(sq.steps, l)
+		}
+		if len(sq.steps) != len(rs.er.def.steps) {
+			d.err = errors.New("sequence shape")
+		}
+		g.sq = sq
+	case 3:
+		nv := &nvState{first: d.varint()}
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			nv.vals = append(nv.vals, nvItem{v: d.str(), last: d.varint()})
+		}
+		g.nv = nv
+	case 4:
+		pv := &prevState{}
+		n := d.count()
+		for i := 0; i < n && d.err == nil; i++ {
+			pv.recs = append(pv.recs, recAt())
+		}
+		g.pv = pv
+	}
+	return g
+}
+
+func writeRec(b *snapWriter, r *rec) {
+	b.str(r.id)
+	b.varint(r.ts)
+	b.uvarint(r.seq)
+	b.varint(int64(r.off))
+	b.boolean(r.fired)
+	b.uvarint(uint64(r.ns))
+	for i := range int(r.ns) {
+		b.str(r.str(i))
+	}
+	b.uvarint(uint64(r.nn))
+	for i := range int(r.nn) {
+		b.float(r.num(i))
+	}
+	b.uvarint(uint64(r.numObjs()))
+	for i := range r.numObjs() {
+		switch x := r.obj(i).(type) {
+		case []event.Change:
+			b.byte(1)
+			b.boolean(x == nil)
+			b.uvarint(uint64(len(x)))
+			for _, c := range x {
+				b.str(c.Field)
+				b.str(c.Old)
+				b.str(c.New)
+			}
+		case []event.Related:
+			b.byte(2)
+			b.boolean(x == nil)
+			b.uvarint(uint64(len(x)))
+			for _, c := range x {
+				b.str(c.Type)
+				b.str(c.ID)
+			}
+		case map[string]string:
+			b.byte(3)
+			b.boolean(x == nil)
+			keys := sortedKeys(x)
+			b.uvarint(uint64(len(keys)))
+			for _, k := range keys {
+				b.str(k)
+				b.str(x[k])
+			}
+		default:
+			b.byte(0)
+		}
+	}
+}
+
+func readRec(d *snapReader) *rec {
+	r := &rec{id: d.str(), ts: d.varint(), seq: d.uvarint(), off: int32(d.varint()), fired: d.boolean()}
+	ns := d.count()
+	strs := make([]string, 0, min(ns, 64))
+	for i := 0; i < ns && d.err == nil; i++ {
+		strs = append(strs, d.str())
+	}
+	nn := d.count()
+	nums := make([]float64, 0, min(nn, 64))
+	for i := 0; i < nn && d.err == nil; i++ {
+		nums = append(nums, d.float())
+	}
+	no := d.count()
+	if ns > 255 || nn > 255 || no > 255 {
+		d.err = errors.New("event record too wide")
+		return r
+	}
+	r.shape(ns, nn, no)
+	for i, s := range strs {
+		r.setStr(i, s)
+	}
+	for i, x := range nums {
+		r.setNum(i, x)
+	}
+	for i := 0; i < no && d.err == nil; i++ {
+		switch d.byte() {
+		case 1:
+			isNil := d.boolean()
+			m := d.count()
+			var x []event.Change
+			if !isNil {
+				x = make([]event.Change, 0, m)
+			}
+			for j := 0; j < m && d.err == nil; j++ {
+				x = append(x, event.Change{Field: d.str(), Old: d.str(), New: d.str()})
+			}
+			r.x.objs[i] = x
+		case 2:
+			isNil := d.boolean()
+			m := d.count()
+			var x []event.Related
+			if !isNil {
+				x = make([]event.Related, 0, m)
+			}
+			for j := 0; j < m && d.err == nil; j++ {
+				x = append(x, event.Related{Type: d.str(), ID: d.str()})
+			}
+			r.x.objs[i] = x
+		case 3:
+			isNil := d.boolean()
+			m := d.count()
+			var x map[string]string
+			if !isNil {
+				x = make(map[string]string, m)
+			}
+			for j := 0; j < m && d.err == nil; j++ {
+				k := d.str()
+				x[k] = d.str()
+			}
+			r.x.objs[i] = x
+		}
+	}
+	return r
+}
+
+func writeAcc(b *snapWriter, a *acc) {
+	b.varint(int64(a.n))
+	b.uvarint(uint64(len(a.slots)))
+	for i := range a.slots {
+		sl := &a.slots[i]
+		b.float(sl.num)
+		b.float(sl.ext)
+		b.boolean(sl.extDirty)
+		d := sl.distinct
+		if d == nil {
+			d = &distinctSet{}
+		}
+		b.boolean(d.big != nil)
+		if d.big != nil {
+			keys := make([]string, 0, len(d.big))
+			for k := range d.big {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			b.uvarint(uint64(len(keys)))
+			for _, k := range keys {
+				b.str(k)
+				b.varint(int64(d.big[k]))
+			}
+		} else {
+			b.uvarint(uint64(len(d.small)))
+			for _, it := range d.small {
+				b.str(it.v)
+				b.varint(int64(it.n))
+			}
+		}
+	}
+}
+
+func readAcc(d *snapReader) *acc {
+	a := &acc{n: int(d.varint())}
+	n := d.count()
+	a.slots = make([]accSlot, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		sl := &a.slots[i]
+		sl.num = d.float()
+		sl.ext = d.float()
+		sl.extDirty = d.boolean()
+		big := d.boolean()
+		m := d.count()
+		sl.distinct = &distinctSet{}
+		if big {
+			sl.distinct.big = make(map[string]int32, m)
+		}
+		for j := 0; j < m && d.err == nil; j++ {
+			v, c := d.str(), int32(d.varint())
+			if big {
+				sl.distinct.big[v] = c
+			} else {
+				sl.distinct.small = append(sl.distinct.small, distinctItem{v, c})
+			}
+		}
+	}
+	return a
+}
+
+type snapWriter struct {
+	buf bytes.Buffer
+	tmp [binary.MaxVarintLen64]byte
+}
+
+func (w *snapWriter) raw(b []byte) { w.buf.Write(b) }
+func (w *snapWriter) byte(x byte)  { w.buf.WriteByte(x) }
+func (w *snapWriter) uvarint(x uint64) {
+	n := binary.PutUvarint(w.tmp[:], x)
+	w.buf.Write(w.tmp[:n])
+}
+func (w *snapWriter) varint(x int64) {
+	n := binary.PutVarint(w.tmp[:], x)
+	w.buf.Write(w.tmp[:n])
+}
+func (w *snapWriter) boolean(b bool) {
+	if b {
+		w.buf.WriteByte(1)
+	} else {
+		w.buf.WriteByte(0)
+	}
+}
+func (w *snapWriter) float(x float64) {
+	w.buf.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(x)))
+}
+func (w *snapWriter) str(s string) {
+	w.uvarint(uint64(len(s)))
+	w.buf.WriteString(s)
+}
+func (w *snapWriter) bytes(b []byte) {
+	w.uvarint(uint64(len(b)))
+	w.buf.Write(b)
+}
+
+// snapReader decodes defensively: a bad length or a short buffer sets err
+// and every later read returns zero values, so a damaged snapshot is an
+// error, never a panic or a huge allocation.
+type snapReader struct {
+	b   []byte
+	err error
+}
+
+func (d *snapReader) fail() error {
+	return fmt.Errorf("%w: %v", ErrSnapshotCorrupt, d.err)
+}
+
+func (d *snapReader) short() {
+	if d.err == nil {
+		d.err = errors.New("unexpected end of data")
+	}
+}
+
+func (d *snapReader) byte() byte {
+	if d.err != nil || len(d.b) < 1 {
+		d.short()
+		return 0
+	}
+	x := d.b[0]
+	d.b = d.b[1:]
+	return x
+}
+
+func (d *snapReader) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.short()
+		return 0
+	}
+	d.b = d.b[n:]
+	return x
+}
+
+func (d *snapReader) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.short()
+		return 0
+	}
+	d.b = d.b[n:]
+	return x
+}
+
+// count reads a length that must fit in what remains.
+func (d *snapReader) count() int {
+	x := d.uvarint()
+	if x > uint64(len(d.b)) {
+		if d.err == nil {
+			d.err = fmt.Errorf("length %d exceeds the %d bytes left", x, len(d.b))
+		}
+		return 0
+	}
+	return int(x)
+}
+
+func (d *snapReader) boolean() bool { return d.byte() != 0 }
+
+func (d *snapReader) float() float64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.short()
+		return 0
+	}
+	x := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return x
+}
+
+func (d *snapReader) str() string {
+	n := d.count()
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *snapReader) bytes() []byte {
+	n := d.count()
+	if d.err != nil {
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}

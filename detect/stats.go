@@ -1,0 +1,104 @@
+package detect
+
+import (
+	"time"
+	"unsafe"
+)
+
+// Stats are a shard's counters and state size, for the runner to export as
+// metrics (per rule: bounded label set).
+type Stats struct {
+	Events     uint64    // events processed
+	LateEvents uint64    // events older than the watermark on arrival
+	Watermark  time.Time // zero before the first event
+	Keys       int       // group keys held, all rules
+	StateBytes int64     // estimated heap bytes of the state
+	Rules      []RuleStats
+}
+
+// RuleStats are one rule's counters in a shard.
+type RuleStats struct {
+	Rule        string
+	Keys        int    // group keys held
+	Evaluated   uint64 // events routed to the rule
+	Matched     uint64 // events its filter matched
+	Alerts      uint64
+	Suppressed  uint64 // alerts withheld by suppression
+	Late        uint64 // matching events too late for its state
+	Evicted     uint64 // groups evicted at the key cap
+	Overflow    uint64 // events dropped from a full window, sequence step or value list
+	EvalErrors  uint64 // evaluations that failed (counted as false)
+	Fallbacks   uint64 // evaluations on expr's VM rather than lowered closures
+	Reevaluated uint64 // windows evaluated again for out-of-order events
+	StateBytes  int64
+}
+
+// Stats walks the shard's state (cost proportional to the number of groups:
+// call it every few seconds, not per event).
+func (s *Shard) Stats() Stats {
+	st := Stats{Events: s.events, LateEvents: s.late, Watermark: s.Watermark()}
+	for _, rs := range s.rules {
+		c := rs.c
+		r := RuleStats{
+			Rule: rs.er.rule.ID, Keys: len(rs.groups),
+			Evaluated: c.evaluated, Matched: c.matched, Alerts: c.alerts, Suppressed: c.suppressed,
+			Late: c.late, Evicted: c.evicted, Overflow: c.overflow, EvalErrors: c.evalErrors,
+			Fallbacks: c.fallbacks, Reevaluated: c.reevaluated,
+		}
+		for _, g := range rs.groups {
+			r.StateBytes += groupBytes(g)
+		}
+		st.Keys += r.Keys
+		st.StateBytes += r.StateBytes
+		st.Rules = append(st.Rules, r)
+	}
+	return st
+}
+
+// mapEntryBytes approximates a Go map entry's overhead (key header, value
+// pointer, control bytes, load factor).
+const mapEntryBytes = 40
+
+// groupBytes estimates the heap bytes one group holds.
+func groupBytes(g *group) int64 {
+	n := int64(unsafe.Sizeof(*g)) + int64(len(g.key)) + mapEntryBytes
+	switch {
+	case g.win != nil:
+		n += int64(unsafe.Sizeof(*g.win)) + int64(cap(g.win.entries))*8
+		for _, r := range g.win.entries {
+			n += recBytes(r)
+		}
+		a := g.win.tail
+		n += int64(unsafe.Sizeof(*a)) + int64(len(a.slots))*int64(unsafe.Sizeof(accSlot{}))
+		for i := range a.slots {
+			d := a.slots[i].distinct
+			if d == nil {
+				continue
+			}
+			n += int64(unsafe.Sizeof(*d)) + int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{}))
+			n += int64(len(d.big)) * 48
+		}
+	case g.sq != nil:
+		seen := map[*rec]bool{}
+		for _, l := range g.sq.steps {
+			n += 24 + int64(cap(l))*8
+			for _, r := range l {
+				if !seen[r] {
+					seen[r] = true
+					n += recBytes(r)
+				}
+			}
+		}
+	case g.nv != nil:
+		n += int64(unsafe.Sizeof(*g.nv)) + int64(cap(g.nv.vals))*int64(unsafe.Sizeof(nvItem{}))
+		for _, it := range g.nv.vals {
+			n += int64(len(it.v))
+		}
+	case g.pv != nil:
+		n += int64(unsafe.Sizeof(*g.pv)) + int64(cap(g.pv.recs))*8
+		for _, r := range g.pv.recs {
+			n += recBytes(r)
+		}
+	}
+	return n
+}

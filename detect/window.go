@@ -1,0 +1,256 @@
+package detect
+
+import (
+	"sort"
+
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// winState is a group's sliding window: its events in event-time order,
+// and the aggregates of the tail window (the one ending at the newest
+// event), kept up to date as events arrive and leave.
+type winState struct {
+	entries   []*rec
+	tail      *acc
+	tailStart int // first entry of the tail window
+}
+
+// maxReevalWork bounds the work of re-evaluating the windows an
+// out-of-order event joins (entries re-evaluated times window size); beyond
+// it only the event's own window and the tail window are evaluated.
+const maxReevalWork = 1 << 20
+
+func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
+	g := s.obtain(rs)
+	if g.win == nil {
+		g.win = &winState{tail: newAcc(v.aggs)}
+	}
+	w := g.win
+	var like *rec
+	if n := len(w.entries); n > 0 {
+		like = w.entries[n-1]
+	}
+	r := v.proj.capture(ev, s.eventID(ev), s.seq, &rs.pool, &s.strs, like)
+	s.fillAggArgs(v, r, rs, like)
+
+	n := len(w.entries)
+	p := n
+	if n > 0 && r.before(w.entries[n-1]) {
+		p = sort.Search(n, func(i int) bool { return r.before(w.entries[i]) })
+	}
+	w.entries = append(w.entries, nil)
+	copy(w.entries[p+1:], w.entries[p:])
+	w.entries[p] = r
+	inOrder := p == n
+	last := w.entries[len(w.entries)-1]
+	if inOrder {
+		w.tail.add(v.aggs, r)
+		lo := r.ts - v.window
+		for w.tailStart < len(w.entries) && w.entries[w.tailStart].ts <= lo {
+			w.tail.remove(v.aggs, w.entries[w.tailStart])
+			w.tailStart++
+		}
+	} else if r.ts > last.ts-v.window {
+		w.tail.add(v.aggs, r)
+	} else {
+		w.tailStart++
+	}
+
+	if inOrder {
+		out = s.evalWindowAt(rs, v, g, len(w.entries)-1, true, out)
+	} else {
+		out = s.evalWindowAt(rs, v, g, p, true, out)
+		later := 0
+		for j := p + 1; j < len(w.entries) && w.entries[j].ts-v.window < r.ts; j++ {
+			later++
+		}
+		if later*(p+1-s.windowStart(w, v, p)+later) <= maxReevalWork {
+			for j := p + 1; j <= p+later; j++ {
+				rs.c.reevaluated++
+				out = s.evalWindowAt(rs, v, g, j, false, out)
+			}
+		} else if p+later == len(w.entries)-1 {
+			rs.c.reevaluated++
+			out = s.evalWindowAt(rs, v, g, len(w.entries)-1, false, out)
+		}
+	}
+
+	// Bound the window, oldest first.
+	for len(w.entries) > s.eng.cfg.MaxWindowEvents {
+		rs.pool.put(w.dropFront(v))
+		rs.c.overflow++
+	}
+	w.trim(v, s.watermark(), &rs.pool)
+	if len(w.entries) > 0 {
+		s.schedule(g, w.entries[len(w.entries)-1].ts+v.window)
+	} else {
+		s.schedule(g, r.ts+v.window)
+	}
+	return out
+}
+
+// windowStart is the index of the first entry in the window ending at
+// entry j: (ts_j - window, ts_j].
+func (s *Shard) windowStart(w *winState, v *compiled, j int) int {
+	lo := w.entries[j].ts - v.window
+	return sort.Search(j+1, func(i int) bool { return w.entries[i].ts > lo })
+}
+
+// evalWindowAt evaluates the condition for the window ending at entry j,
+// with entry j as the triggering event (live: it is the event being
+// processed).
+func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live bool, out []Output) []Output {
+	w := g.win
+	e := w.entries[j]
+	if e.fired {
+		return out
+	}
+	if suppressed(g, v, e.ts) {
+		rs.c.suppressed++
+		return out
+	}
+	a := w.tail
+	lo := w.tailStart
+	if j != len(w.entries)-1 {
+		lo = s.windowStart(w, v, j)
+		a = s.scratchAcc(rs, v)
+		for _, x := range w.entries[lo : j+1] {
+			a.add(v.aggs, x)
+		}
+	}
+	c := &s.ctx
+	if cap(s.aggBuf) < len(v.aggs) {
+		s.aggBuf = make([]aggOut, len(v.aggs))
+	}
+	c.aggs = s.aggBuf[:len(v.aggs)]
+	a.results(v.aggs, w.entries[lo:j+1], c.aggs, false)
+	c.cur = nil
+	if !live {
+		c.cur = e
+	}
+	if v.cond != nil && !s.evalBool(v.cond, rs) {
+		c.cur = nil
+		return out
+	}
+	a.results(v.aggs, w.entries[lo:j+1], c.aggs, true)
+	vals := map[string]any{}
+	for i, ag := range v.aggs {
+		if ag.kind == aggDistinct {
+			vals[ag.text] = c.aggs[i].l
+		} else {
+			vals[ag.text] = c.aggs[i].n
+		}
+	}
+	out = s.emit(rs, v, g, firing{trigger: e, evidence: w.entries[lo : j+1], values: vals, span: v.window}, out)
+	c.cur = nil
+	return out
+}
+
+func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
+	a := rs.scratch
+	if a == nil || len(a.slots) != len(v.aggs) {
+		a = newAcc(v.aggs)
+		rs.scratch = a
+	}
+	a.reset(v.aggs)
+	return a
+}
+
+// fillAggArgs evaluates the aggregates' arguments on the live event into
+// the rec's aggregate slots.
+func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
+	c := &s.ctx
+	for _, ag := range v.aggs {
+		if ag.arg == nil {
+			continue
+		}
+		if ag.kind.usesStr() {
+			var str string
+			if low := ag.arg.low; low != nil && low.k == lkStr {
+				c.failed = false
+				str = low.s(c)
+				if c.failed {
+					rs.c.evalErrors++
+				}
+			} else {
+				x, err := s.evalAny(ag.arg, nil)
+				if err != nil {
+					rs.c.evalErrors++
+				}
+				switch t := x.(type) {
+				case string:
+					str = t
+				case float64:
+					str = numKey(t)
+				case nil:
+				default:
+					str = formatValue(t)
+				}
+			}
+			if like != nil && like.str(ag.slot) == str {
+				str = like.str(ag.slot)
+			} else {
+				str = s.strs.str(str)
+			}
+			r.setStr(ag.slot, str)
+			continue
+		}
+		if low := ag.arg.low; low != nil && (low.k == lkNum || low.k == lkBool) {
+			c.failed = false
+			if low.k == lkNum {
+				r.setNum(ag.slot, low.n(c))
+			} else if low.b(c) {
+				r.setNum(ag.slot, 1)
+			}
+			if c.failed {
+				rs.c.evalErrors++
+				r.setNum(ag.slot, 0)
+			}
+			continue
+		}
+		x, err := s.evalAny(ag.arg, nil)
+		if err != nil {
+			rs.c.evalErrors++
+		}
+		switch t := x.(type) {
+		case bool:
+			if t {
+				r.setNum(ag.slot, 1)
+			}
+		case float64:
+			r.setNum(ag.slot, t)
+		case int:
+			r.setNum(ag.slot, float64(t))
+		case int64:
+			r.setNum(ag.slot, float64(t))
+		}
+	}
+	c.failed = false
+}
+
+// dropFront removes the oldest entry and returns it.
+func (w *winState) dropFront(v *compiled) *rec {
+	r := w.entries[0]
+	if w.tailStart == 0 {
+		w.tail.remove(v.aggs, r)
+	} else {
+		w.tailStart--
+	}
+	w.entries[0] = nil
+	w.entries = w.entries[1:]
+	return r
+}
+
+// trim drops entries no future window can contain: those at or before
+// watermark - window.
+func (w *winState) trim(v *compiled, wm int64, pool *recPool) {
+	lo := wm - v.window
+	for len(w.entries) > 0 && w.entries[0].ts <= lo {
+		pool.put(w.dropFront(v))
+	}
+	if len(w.entries) == 0 {
+		w.entries = nil
+		w.tail.reset(v.aggs)
+		w.tailStart = 0
+	}
+}
