@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,5 +76,28 @@ func TestAlertJSONRoundTrip(t *testing.T) {
 	}
 	if back2.CompletedAt == nil || !back2.CompletedAt.Equal(done.Truncate(time.Millisecond)) || back2.Mode != ModeDryRun {
 		t.Errorf("action round trip: %s -> %+v", b, back2)
+	}
+}
+
+func TestActionJSONCarriesEveryField(t *testing.T) {
+	now := time.Date(2026, 11, 3, 2, 14, 7, 412e6, time.UTC)
+	done := now.Add(time.Second)
+	in := Action{ID: "a", Type: "freeze_account", AlertID: "al", Tenant: "acme", Target: "005", Mode: ModeEnforce,
+		Status: StatusDone, RequestedAt: now, CompletedAt: &done, Error: "e", RuleID: "r", RuleVersion: "2",
+		Severity: "high", Summary: "s", TargetName: "jdoe", TargetType: "human", Actor: "oncall", Attempt: 3,
+		Detail: "d", RecordedAt: &done, Undoes: "u"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Action
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip lost fields:\n in %+v\nout %+v\njson %s", in, out, b)
+	}
+	if !strings.Contains(string(b), `"requested_at":"2026-11-03T02:14:07.412Z"`) {
+		t.Fatalf("time format: %s", b)
 	}
 }

@@ -98,30 +98,34 @@ func (a *Alert) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// actionJSON is Action on the wire: every field as Action declares it
+// (through the alias, so fields added to Action travel without a change
+// here), except the times, which are written RFC 3339 with milliseconds.
+type actionAlias Action
+
 type actionJSON struct {
-	ID          string  `json:"id"`
-	Type        string  `json:"type"`
-	AlertID     string  `json:"alert_id"`
-	Tenant      string  `json:"tenant"`
-	Target      string  `json:"target"`
-	Mode        string  `json:"mode"`
-	Status      string  `json:"status"`
+	actionAlias
 	RequestedAt string  `json:"requested_at"`
 	CompletedAt *string `json:"completed_at,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	RecordedAt  *string `json:"recorded_at,omitempty"`
+}
+
+func optTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := FormatTime(*t)
+	return &s
 }
 
 // MarshalJSON writes the action with RFC 3339 millisecond times.
 func (a Action) MarshalJSON() ([]byte, error) {
-	j := actionJSON{
-		ID: a.ID, Type: a.Type, AlertID: a.AlertID, Tenant: a.Tenant, Target: a.Target,
-		Mode: a.Mode, Status: a.Status, RequestedAt: FormatTime(a.RequestedAt), Error: a.Error,
-	}
-	if a.CompletedAt != nil {
-		s := FormatTime(*a.CompletedAt)
-		j.CompletedAt = &s
-	}
-	return json.Marshal(j)
+	return json.Marshal(actionJSON{
+		actionAlias: actionAlias(a),
+		RequestedAt: FormatTime(a.RequestedAt),
+		CompletedAt: optTime(a.CompletedAt),
+		RecordedAt:  optTime(a.RecordedAt),
+	})
 }
 
 // UnmarshalJSON reads an action written by MarshalJSON.
@@ -130,19 +134,26 @@ func (a *Action) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*a = Action{ID: j.ID, Type: j.Type, AlertID: j.AlertID, Tenant: j.Tenant, Target: j.Target,
-		Mode: j.Mode, Status: j.Status, Error: j.Error}
+	*a = Action(j.actionAlias)
 	t, err := parseTime("requested_at", j.RequestedAt)
 	if err != nil {
 		return err
 	}
 	a.RequestedAt = t
-	if j.CompletedAt != nil {
-		t, err := parseTime("completed_at", *j.CompletedAt)
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  **time.Time
+	}{{"completed_at", j.CompletedAt, &a.CompletedAt}, {"recorded_at", j.RecordedAt, &a.RecordedAt}} {
+		if f.in == nil {
+			*f.out = nil
+			continue
+		}
+		t, err := parseTime(f.name, *f.in)
 		if err != nil {
 			return err
 		}
-		a.CompletedAt = &t
+		*f.out = &t
 	}
 	return nil
 }
