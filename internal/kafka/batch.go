@@ -167,6 +167,17 @@ func (c *BatchConsumer) batch(ctx, hctx context.Context, gen *kafkago.Generation
 	timer.Stop()
 	defer timer.Stop()
 	for {
+		// Checked first: select picks among ready cases at random, and
+		// messages already fetched must not keep the loop going once
+		// shutdown or a rebalance began.
+		if ctx.Err() != nil {
+			if len(batch) > 0 && c.call(hctx, batch) == nil {
+				c.commit(gen, batch, gauges)
+			} else if len(batch) > 0 {
+				c.g.log.Info().Int("messages", len(batch)).Msg("batch not committed at shutdown or rebalance; it will be delivered again")
+			}
+			return
+		}
 		select {
 		case m := <-in:
 			if len(batch) == 0 {
@@ -178,12 +189,7 @@ func (c *BatchConsumer) batch(ctx, hctx context.Context, gen *kafkago.Generation
 			}
 		case <-timer.C:
 		case <-ctx.Done():
-			if len(batch) > 0 && c.call(hctx, batch) == nil {
-				c.commit(gen, batch, gauges)
-			} else if len(batch) > 0 {
-				c.g.log.Info().Int("messages", len(batch)).Msg("batch not committed at shutdown or rebalance; it will be delivered again")
-			}
-			return
+			continue
 		}
 		timer.Stop()
 		if len(batch) == 0 {

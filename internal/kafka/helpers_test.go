@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/testenv"
@@ -165,4 +166,39 @@ func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map
 	return total
 }
 
-var _ = testenv.Kafka // the tests below start their brokers through testenv
+
+// committed returns the group's committed offset per partition of topic
+// (-1 where none), as the coordinator reports it.
+func committed(t testing.TB, cfg kafka.Config, group, topic string, partitions int) map[int]int64 {
+	t.Helper()
+	client, err := cfg.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := make([]int, partitions)
+	for i := range ps {
+		ps[i] = i
+	}
+	resp, err := client.OffsetFetch(t.Context(), &kafkago.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ps}})
+	if err != nil {
+		t.Fatalf("fetching offsets of group %s: %v", group, err)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			t.Fatalf("fetching offsets of group %s, %s/%d: %v", group, topic, p.Partition, p.Error)
+		}
+		out[p.Partition] = p.CommittedOffset
+	}
+	return out
+}
+
+// highWatermarks returns the high watermark per partition of topic.
+func highWatermarks(t testing.TB, env testenv.KafkaEnv, topic string) map[int]int64 {
+	t.Helper()
+	out := map[int]int64{}
+	for _, m := range env.ReadTopic(t, topic) {
+		out[m.Partition] = max(out[m.Partition], m.Offset+1)
+	}
+	return out
+}

@@ -218,4 +218,3 @@ func deleteTopics(t testing.TB, cfg kafka.Config) {
 		t.Logf("deleting test topics %v: %v", names, err)
 	}
 }
-

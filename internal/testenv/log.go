@@ -20,7 +20,7 @@ func Logger(t testing.TB) zerolog.Logger {
 	}
 	w := &tbWriter{t: t}
 	t.Cleanup(w.stop)
-	return zerolog.New(zerolog.ConsoleWriter{Out: w, NoColor: true, TimeFormat: "15:04:05.000"}).Level(lvl).With().Timestamp().Logger()
+	return zerolog.New(zerolog.ConsoleWriter{Out: w, NoColor: true, TimeFormat: "15:04:05"}).Level(lvl).With().Timestamp().Logger()
 }
 
 type tbWriter struct {
