@@ -166,7 +166,6 @@ func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map
 	return total
 }
 
-
 // committed returns the group's committed offset per partition of topic
 // (-1 where none), as the coordinator reports it.
 func committed(t testing.TB, cfg kafka.Config, group, topic string, partitions int) map[int]int64 {
