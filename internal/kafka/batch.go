@@ -95,6 +95,10 @@ func (c *BatchConsumer) Run(ctx context.Context) error {
 	return c.g.run(ctx, c.work)
 }
 
+// Ready reports nil while the consumer is a member of its group (with or
+// without partitions), for a readiness check.
+func (c *BatchConsumer) Ready(ctx context.Context) error { return c.g.ready(ctx) }
+
 func (c *BatchConsumer) work(ctx context.Context, gen *kafkago.Generation, parts []assignment) error {
 	// The handler's context outlives ctx by the shutdown grace, so a batch
 	// being inserted when shutdown or a rebalance begins can finish and be

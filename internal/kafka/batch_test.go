@@ -44,7 +44,11 @@ func TestBatchConsumerDeliversAndCommits(t *testing.T) {
 			got.add(msgs...)
 			return nil
 		}, reg)
+	if err := c.Ready(t.Context()); err == nil {
+		t.Error("Ready before Run")
+	}
 	stop := running(t, c.Run)
+	eventually(t, "the consumer to join its group", func() bool { return c.Ready(t.Context()) == nil })
 	eventually(t, "1000 messages handled", func() bool { return got.distinct() == 1000 })
 	hw := highWatermarks(t, env, topic)
 	eventually(t, "offsets committed up to the high watermarks", func() bool {
@@ -52,6 +56,9 @@ func TestBatchConsumerDeliversAndCommits(t *testing.T) {
 	})
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	if err := c.Ready(t.Context()); err == nil {
+		t.Error("Ready after Run returned")
 	}
 	if d := got.duplicates(); len(d) > 0 {
 		t.Errorf("%d messages handled twice without any failure, e.g. %v", len(d), d[0])

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +49,15 @@ type groupRunner struct {
 	client *kafkago.Client
 	log    zerolog.Logger
 	m      *consumerMetrics
+	member atomic.Bool // in a generation now
+}
+
+// ready says whether this member is in a generation of its group now.
+func (g *groupRunner) ready(context.Context) error {
+	if !g.member.Load() {
+		return fmt.Errorf("not a member of consumer group %s (joining, rebalancing, or the brokers are unreachable)", g.group)
+	}
+	return nil
 }
 
 // assignment is one partition of a generation, resolved: where the group
@@ -190,6 +200,8 @@ func (g *groupRunner) generation(runCtx, genCtx context.Context, gen *kafkago.Ge
 	if err != nil {
 		return // ctx ended while the cluster could not be asked
 	}
+	g.member.Store(true)
+	defer g.member.Store(false)
 	assigned := g.m.assigned.WithLabelValues(g.group)
 	assigned.Set(float64(len(parts)))
 	defer assigned.Set(0)

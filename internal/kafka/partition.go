@@ -81,6 +81,10 @@ func (c *PartitionConsumer) Run(ctx context.Context) error {
 	return c.g.run(ctx, c.work)
 }
 
+// Ready reports nil while the consumer is a member of its group (with or
+// without partitions), for a readiness check.
+func (c *PartitionConsumer) Ready(ctx context.Context) error { return c.g.ready(ctx) }
+
 func (c *PartitionConsumer) work(ctx context.Context, gen *kafkago.Generation, parts []assignment) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

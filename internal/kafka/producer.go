@@ -28,9 +28,10 @@ type WriteErrors = kafkago.WriteErrors
 // the partition batches, so many small callers still make large requests.
 // It is safe for concurrent use.
 type Producer struct {
-	w    *kafkago.Writer
-	conn *conn
-	m    *producerMetrics
+	w      *kafkago.Writer
+	conn   *conn
+	client *kafkago.Client
+	m      *producerMetrics
 }
 
 // NewProducer returns a Producer for the cluster cfg describes. Messages
@@ -69,7 +70,7 @@ func NewProducer(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Pr
 		// partitions; auto-creation would use the broker's defaults.
 		AllowAutoTopicCreation: false,
 	}
-	return &Producer{w: w, conn: k, m: m}, nil
+	return &Producer{w: w, conn: k, client: k.client(cfg), m: m}, nil
 }
 
 // Produce publishes msgs and returns nil once all of them are acknowledged
@@ -159,6 +160,15 @@ func (p *Producer) count(msgs []Message, ok func(int) bool) {
 		}
 	}
 	flush()
+}
+
+// Ready reports nil when a broker answers, for a readiness check. (It asks
+// for API versions: kafka-go answers metadata requests from its cache.)
+func (p *Producer) Ready(ctx context.Context) error {
+	if _, err := p.client.ApiVersions(ctx, &kafkago.ApiVersionsRequest{}); err != nil {
+		return fmt.Errorf("kafka brokers unreachable: %w", err)
+	}
+	return nil
 }
 
 // Close flushes what is pending and releases the connections.

@@ -159,6 +159,25 @@ func TestProducerReportsErrors(t *testing.T) {
 	}
 }
 
+func TestProducerReady(t *testing.T) {
+	env := testenv.Kafka(t)
+	p, err := kafka.NewProducer(env.Config, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready with the broker up: %v", err)
+	}
+	if env.Broker == nil {
+		return
+	}
+	env.Broker.Close()
+	if err := p.Ready(t.Context()); err == nil {
+		t.Fatal("Ready with the broker down")
+	}
+}
+
 func TestProducerRefusesOversizedMessage(t *testing.T) {
 	env := testenv.Kafka(t, testenv.KafkaPartitions(1))
 	cfg := env.Config
