@@ -34,7 +34,6 @@ func config(brokers []string) kafka.Config {
 	c.Brokers = brokers
 	c.Topics = topics()
 	c.Producer.BatchTimeout = time.Millisecond
-	c.Consumer.MaxWait = 100 * time.Millisecond
 	c.Consumer.HeartbeatInterval = 100 * time.Millisecond
 	c.Consumer.SessionTimeout = 3 * time.Second
 	c.Consumer.RebalanceTimeout = 5 * time.Second

@@ -107,9 +107,13 @@ const (
 
 // ConsumerConfig tunes fetching and consumer-group membership.
 type ConsumerConfig struct {
-	MinBytes      int           `yaml:"min_bytes" doc:"Bytes a fetch waits for before the broker answers (up to max_wait)."`
-	MaxBytes      int           `yaml:"max_bytes" doc:"Largest fetch answer in bytes, per partition."`
-	MaxWait       time.Duration `yaml:"max_wait" doc:"Longest the broker holds a fetch waiting for min_bytes."`
+	MinBytes int `yaml:"min_bytes" doc:"Bytes a fetch waits for before the broker answers (up to max_wait)."`
+	MaxBytes int `yaml:"max_bytes" doc:"Largest fetch answer in bytes, per partition."`
+	// kafka-go keeps part of MaxWait as a network margin: the broker is
+	// asked to wait MaxWait-1s (MaxWait*3/4 below 1 s) and the read times
+	// out at MaxWait. A margin of a few ms (MaxWait just over 1 s) or of
+	// 25 ms (100 ms) turns a busy broker into read timeouts and reconnects.
+	MaxWait       time.Duration `yaml:"max_wait" doc:"Deadline of an idle fetch; the broker holds it max_wait minus 1 s (a quarter less below 1 s), kafka-go keeps the rest as network margin. Data is returned as soon as it arrives."`
 	QueueCapacity int           `yaml:"queue_capacity" doc:"Messages fetched ahead per partition; bounds memory together with max_bytes."`
 	StartOffset   string        `yaml:"start_offset" doc:"Where a group with no committed offset starts: earliest (nothing skipped) or latest."`
 
@@ -145,7 +149,7 @@ func DefaultConfig() Config {
 		Consumer: ConsumerConfig{
 			MinBytes:          1,
 			MaxBytes:          4 << 20,
-			MaxWait:           500 * time.Millisecond,
+			MaxWait:           2 * time.Second,
 			QueueCapacity:     1000,
 			StartOffset:       StartEarliest,
 			SessionTimeout:    10 * time.Second,
@@ -261,8 +265,8 @@ func (c Config) Validate() error {
 	if k.MaxBytes < k.MinBytes || k.MaxBytes < 1024 {
 		bad("consumer.max_bytes", "must be at least 1024 and min_bytes, got %d", k.MaxBytes)
 	}
-	if k.MaxWait <= 0 {
-		bad("consumer.max_wait", "must be positive, got %s", k.MaxWait)
+	if k.MaxWait < 100*time.Millisecond || k.MaxWait >= time.Second && k.MaxWait < 1500*time.Millisecond {
+		bad("consumer.max_wait", "must be at least 100ms and not within [1s, 1.5s), where kafka-go leaves the broker almost no time to wait; got %s", k.MaxWait)
 	}
 	if k.QueueCapacity < 1 {
 		bad("consumer.queue_capacity", "must be at least 1, got %d", k.QueueCapacity)

@@ -290,10 +290,17 @@ func (g *groupRunner) commit(gen *kafkago.Generation, offsets map[string]map[int
 	return nil
 }
 
-// newReader returns a Reader of one partition, positioned at offset.
-func (g *groupRunner) newReader(topic string, partition int, offset int64) (*kafkago.Reader, error) {
+// partitionReader reads one partition.
+type partitionReader struct {
+	*kafkago.Reader
+	closing atomic.Bool
+}
+
+// newReader returns a reader of one partition, positioned at offset.
+func (g *groupRunner) newReader(topic string, partition int, offset int64) (*partitionReader, error) {
 	c := g.cfg.Consumer
-	r := kafkago.NewReader(kafkago.ReaderConfig{
+	pr := &partitionReader{}
+	pr.Reader = kafkago.NewReader(kafkago.ReaderConfig{
 		Brokers:         g.cfg.Brokers,
 		Topic:           topic,
 		Partition:       partition,
@@ -304,18 +311,20 @@ func (g *groupRunner) newReader(topic string, partition int, offset int64) (*kaf
 		MaxWait:         c.MaxWait,
 		ReadLagInterval: -1,
 		Logger:          debugLogger(g.log),
-		ErrorLogger:     errorLogger(g.log, g.m.kgoErrs),
+		ErrorLogger:     closingErrorLogger(g.log, g.m.kgoErrs, pr.closing.Load),
 	})
-	if err := r.SetOffset(offset); err != nil {
-		_ = r.Close()
+	if err := pr.SetOffset(offset); err != nil {
+		_ = pr.Close()
 		return nil, fmt.Errorf("positioning reader of %s/%d at %d: %w", topic, partition, offset, err)
 	}
-	return r, nil
+	return pr, nil
 }
 
-// closeReader closes r, giving up after timeout: Reader.Close waits for its
-// fetch goroutine, which a stuck connection can hold (kafka-go #1248, #428).
-func (g *groupRunner) closeReader(r *kafkago.Reader, what string) {
+// closeReader closes r, giving up after read_timeout: Reader.Close waits
+// for its fetch goroutine, which a stuck connection can hold (kafka-go
+// #1248, #428).
+func (g *groupRunner) closeReader(r *partitionReader, what string) {
+	r.closing.Store(true)
 	done := make(chan struct{})
 	go func() {
 		_ = r.Close()

@@ -141,7 +141,7 @@ type Claim struct {
 	g      *groupRunner
 	gen    *kafkago.Generation
 	a      assignment
-	r      *kafkago.Reader
+	r      *partitionReader
 	gauges partitionGauges
 
 	next      int64 // offset the reader starts at (until the first Fetch)

@@ -61,7 +61,6 @@ func Kafka(t testing.TB, opts ...KafkaOption) KafkaEnv {
 	cfg := kafka.DefaultConfig()
 	cfg.ClientID = "trailwatch-test"
 	cfg.Producer.BatchTimeout = time.Millisecond
-	cfg.Consumer.MaxWait = 100 * time.Millisecond
 	cfg.Consumer.HeartbeatInterval = 100 * time.Millisecond
 	cfg.Consumer.SessionTimeout = 3 * time.Second
 	cfg.Consumer.RebalanceTimeout = 5 * time.Second
