@@ -320,21 +320,25 @@ func (g *groupRunner) newReader(topic string, partition int, offset int64) (*par
 	return pr, nil
 }
 
-// closeReader closes r, giving up after read_timeout: Reader.Close waits
-// for its fetch goroutine, which a stuck connection can hold (kafka-go
-// #1248, #428).
+// closeReader closes r in the background. Reader.Close waits for the
+// reader's fetch to return, and kafka-go's reads do not heed cancellation:
+// an idle fetch holds Close for up to max_wait (and a stuck connection for
+// longer, kafka-go #1248, #428). Nothing is read from r after this, so a
+// revocation need not wait for it.
 func (g *groupRunner) closeReader(r *partitionReader, what string) {
 	r.closing.Store(true)
-	done := make(chan struct{})
 	go func() {
-		_ = r.Close()
-		close(done)
+		done := make(chan struct{})
+		go func() {
+			_ = r.Close()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(g.cfg.Consumer.MaxWait + g.cfg.ReadTimeout):
+			g.log.Warn().Str("partition", what).Msg("closing partition reader is taking long; abandoning it")
+		}
 	}()
-	select {
-	case <-done:
-	case <-time.After(g.cfg.ReadTimeout):
-		g.log.Warn().Str("partition", what).Msg("closing partition reader timed out; abandoning it")
-	}
 }
 
 // partitionGauges are the lag series of one owned partition, deleted when
