@@ -138,7 +138,7 @@ func DefaultConfig() Config {
 			DetectState: TopicConfig{Name: "crm.detect.state", Partitions: 12, ReplicationFactor: -1, Compacted: true},
 		},
 		Producer: ProducerConfig{
-			BatchTimeout:    5 * time.Millisecond,
+			BatchTimeout:    time.Millisecond,
 			BatchSize:       1000,
 			BatchBytes:      1 << 20,
 			Compression:     "lz4",
