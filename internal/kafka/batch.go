@@ -86,7 +86,7 @@ func NewBatchConsumer(cfg Config, opts BatchOptions, h BatchHandler, log zerolog
 	return &BatchConsumer{g: g, opts: opts, handler: h}, nil
 }
 
-// Run consumes until ctx ends, then stops fetching, hands the batch in hand
+// Run consumes until ctx ends (call it once), then stops fetching, hands the batch in hand
 // to the handler once more (with consumer.shutdown_timeout to finish),
 // commits it if that succeeded, and leaves the group. A rebalance does the
 // same for the partitions it takes away. Run returns nil after a shutdown

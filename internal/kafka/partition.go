@@ -31,6 +31,10 @@ import (
 // state reflects before returning, and check Claim.Committed against it on
 // the next assignment.
 //
+// Work done after ctx ended (flushing alerts, a last commit) needs a
+// context of its own: context.WithTimeout(context.WithoutCancel(ctx),
+// shutdownTimeout). Claim.Commit takes none.
+//
 // Returning while ctx is live, with or without an error, stops the whole
 // consumer: Run returns the error. Errors returned after ctx ended are
 // logged.
@@ -72,7 +76,7 @@ func NewPartitionConsumer(cfg Config, opts PartitionOptions, h PartitionHandler,
 	return &PartitionConsumer{g: g, handler: h}, nil
 }
 
-// Run consumes until ctx ends or a handler fails. On the way out every
+// Run consumes until ctx ends or a handler fails. Call it once. On the way out every
 // handler's ctx ends; the group waits for the handlers to return (up to
 // consumer.shutdown_timeout) before this member leaves. Run returns nil
 // after a shutdown asked for by ctx, and the handler's error, naming the
