@@ -1,0 +1,45 @@
+package testenv
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+// Logger returns a logger for code under test that writes to t's log, at
+// warn and above (or the level named in TRAILWATCH_TEST_LOG), and drops
+// what arrives after t ended: client goroutines can outlive a test by a
+// moment.
+func Logger(t testing.TB) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(os.Getenv("TRAILWATCH_TEST_LOG"))
+	if err != nil || lvl == zerolog.NoLevel {
+		lvl = zerolog.WarnLevel
+	}
+	w := &tbWriter{t: t}
+	t.Cleanup(w.stop)
+	return zerolog.New(zerolog.ConsoleWriter{Out: w, NoColor: true, TimeFormat: "15:04:05"}).Level(lvl).With().Timestamp().Logger()
+}
+
+type tbWriter struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func (w *tbWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *tbWriter) stop() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
