@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,7 +46,7 @@ come from the embedded.clickhouse section of the configuration (docs/CONFIG.md).
 				path = filepath.Join(cfg.DataDir, "clickhouse")
 			}
 			ctx := cmd.Context()
-			log := newLogger(cfg.Log, os.Stderr)
+			log := logger(cfg)
 			srv, err := embedded.StartClickHouse(ctx, path, ch, log, prometheus.NewRegistry())
 			if err != nil {
 				return err

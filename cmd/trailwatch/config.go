@@ -2,44 +2,60 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/internal/chserver"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/config"
+	"github.com/trailwatch/trailwatch/internal/embedded"
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 )
+
+// logger builds the one root logger (the configuration was validated).
+func logger(cfg *Config) zerolog.Logger {
+	log, err := telemetry.NewLogger(cfg.Log, os.Stderr)
+	if err != nil {
+		return zerolog.New(os.Stderr)
+	}
+	return log
+}
 
 // Config is the whole configuration of the trailwatch binary. Every field
 // is documented in docs/CONFIG.md, generated from these tags
 // (`trailwatch config docs`).
 type Config struct {
-	DataDir    string         `yaml:"data_dir" doc:"Where the embedded engines keep their data (trailwatch run)."`
-	Log        LogConfig      `yaml:"log"`
-	ClickHouse chstore.Config `yaml:"clickhouse"`
-	Embedded   EmbeddedConfig `yaml:"embedded"`
+	DataDir    string              `yaml:"data_dir" doc:"Where the embedded engines keep their data (trailwatch run)."`
+	Log        telemetry.LogConfig `yaml:"log"`
+	Metrics    MetricsConfig       `yaml:"metrics"`
+	Kafka      kafka.Config        `yaml:"kafka"`
+	ClickHouse chstore.Config      `yaml:"clickhouse"`
+	Embedded   EmbeddedConfig      `yaml:"embedded"`
 }
 
-// LogConfig configures logging.
-type LogConfig struct {
-	Level  string `yaml:"level" doc:"debug, info, warn or error."`
-	Format string `yaml:"format" doc:"json, console, or auto (console on a terminal, else json)."`
+// MetricsConfig configures the HTTP endpoint every role serves.
+type MetricsConfig struct {
+	Listen string `yaml:"listen" doc:"Address of /metrics (Prometheus), /healthz and /readyz for the role this process runs; empty turns the endpoint off."`
 }
 
 // EmbeddedConfig configures the engines trailwatch run starts in-process.
 type EmbeddedConfig struct {
-	ClickHouse chserver.Config `yaml:"clickhouse"`
+	Kafka      embedded.KafkaConfig `yaml:"kafka"`
+	ClickHouse chserver.Config      `yaml:"clickhouse"`
 }
 
 func defaultConfig() *Config {
 	return &Config{
 		DataDir:    "data",
-		Log:        LogConfig{Level: "info", Format: "auto"},
+		Log:        telemetry.DefaultLogConfig(),
+		Metrics:    MetricsConfig{Listen: "127.0.0.1:9464"},
+		Kafka:      kafka.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
-		Embedded:   EmbeddedConfig{ClickHouse: chserver.DefaultConfig()},
+		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
 	}
 }
 
@@ -47,15 +63,8 @@ func defaultConfig() *Config {
 // sections they use on top.
 func (c *Config) Validate() error {
 	var errs []error
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("log.level: %q, want debug, info, warn or error", c.Log.Level))
-	}
-	switch c.Log.Format {
-	case "json", "console", "auto":
-	default:
-		errs = append(errs, fmt.Errorf("log.format: %q, want json, console or auto", c.Log.Format))
+	if err := c.Log.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: required"))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +20,7 @@ func newMigrateCmd(a *app) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, newLogger(cfg.Log, os.Stderr))
+			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"text/tabwriter"
@@ -39,7 +38,7 @@ prints the result as a table, JSON lines or CSV.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, newLogger(cfg.Log, os.Stderr))
+			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
 			if err != nil {
 				return err
 			}
