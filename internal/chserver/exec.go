@@ -165,18 +165,17 @@ func formatSeconds(d time.Duration) string {
 
 // runQuery streams a read-only statement's result to the client.
 func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, resp *responder) (chdb.Stats, error) {
-	text := req.stmt.Text
+	st := req.stmt
 	if req.user.role == RoleReader || req.readonly {
-		checked, err := s.guardRead(conn, req, text)
+		checked, err := s.guardRead(conn, req, st.Text)
 		if err != nil {
 			return chdb.Stats{}, err
 		}
-		text = checked
+		st = checked
 	}
-	if sets := s.querySettings(req); len(sets) > 0 {
-		text += "\nSETTINGS " + settingsClause(sets)
-	}
-	if req.stmt.Kind != "SELECT" && req.stmt.Kind != "WITH" {
+	clause := settingsClause(s.querySettings(req))
+	text := withSettings(st, clause)
+	if st.Kind != "SELECT" && st.Kind != "WITH" {
 		// The engine streams SELECTs only; SHOW, DESCRIBE, EXISTS and
 		// EXPLAIN answer small results in one piece.
 		out, stats, err := conn.Query(text, req.format, req.params...)
@@ -189,6 +188,34 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 		}
 		return stats, nil
 	}
+	// Native output needs the result's columns for an empty result and for
+	// zones (native.go).
+	var cols []column
+	native := st.Format == "" && strings.EqualFold(req.format, "Native")
+	if native {
+		var err error
+		if cols, err = s.describe(conn, req, st.Text, clause); err != nil {
+			return chdb.Stats{}, err
+		}
+	}
+	var patch *zonePatcher
+	if native && needsZonePatch(cols) {
+		patch = newZonePatcher(cols)
+	}
+	send := func(chunk []byte) error {
+		if patch != nil {
+			chunk = patch.push(chunk)
+		}
+		if len(chunk) == 0 {
+			return nil
+		}
+		if err := resp.write(chunk); err != nil {
+			return err
+		}
+		resp.flush()
+		return nil
+	}
+
 	stream, err := conn.Stream(text, req.format, req.params...)
 	if err != nil {
 		return chdb.Stats{}, err
@@ -200,27 +227,33 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 	}
 	resp.begin(stream.Stats())
 	if err == io.EOF {
+		if native && len(cols) > 0 {
+			_ = resp.write(emptyBlock(cols))
+		}
 		return stream.Stats(), nil
 	}
-	if err := resp.write(first); err != nil {
+	if err := send(first); err != nil {
 		return stream.Stats(), nil // the client went away; nothing to tell it
 	}
-	resp.flush()
 	for {
 		if ctx.Err() != nil {
 			return stream.Stats(), nil
 		}
 		chunk, err := stream.Next()
 		if err == io.EOF {
+			if patch != nil {
+				if rest := patch.flush(); len(rest) > 0 {
+					_ = resp.write(rest)
+				}
+			}
 			return stream.Stats(), nil
 		}
 		if err != nil {
 			return stream.Stats(), err
 		}
-		if err := resp.write(chunk); err != nil {
+		if err := send(chunk); err != nil {
 			return stream.Stats(), nil
 		}
-		resp.flush()
 	}
 }
 
@@ -271,6 +304,8 @@ func (s *Server) runOther(conn *chdb.Conn, req *request, resp *responder) (chdb.
 		applied = append(applied, st.name)
 	}
 	out, stats, err := conn.Query(req.stmt.Text, req.format, req.params...)
+	// The statement may have changed a schema: forget result descriptions.
+	s.describes.clear()
 	if err != nil {
 		return stats, err
 	}

@@ -189,8 +189,10 @@ type Statement struct {
 	// Kind is the first keyword in upper case (SELECT for a statement that
 	// starts with a parenthesis).
 	Kind string
-	// Format is the name in a trailing FORMAT clause of a query, if any.
-	Format string
+	// Format is the name in a trailing FORMAT clause of a query, if any,
+	// and FormatAt where that clause starts in Text (-1 without one).
+	Format   string
+	FormatAt int
 	// Insert is set for INSERT statements.
 	Insert *Insert
 }
@@ -226,7 +228,7 @@ func parseStatement(text string) (*Statement, error) {
 	if first.kind == tEOF {
 		return nil, &syntaxError{0, "empty query"}
 	}
-	st := &Statement{}
+	st := &Statement{FormatAt: -1}
 	switch {
 	case first.kind == tLParen:
 		st.Kind = "SELECT"
@@ -284,7 +286,7 @@ walk:
 		}
 	}
 	st.Text = strings.TrimRight(text[:end], " \t\r\n")
-	st.Format = outputFormat(l, top)
+	st.Format, st.FormatAt = outputFormat(l, top)
 	if st.Insert != nil {
 		st.Insert.Target = st.Text
 	}
@@ -294,18 +296,33 @@ walk:
 // outputFormat finds a query's FORMAT clause among its top-level words: the
 // last "FORMAT name" followed by nothing but an optional SETTINGS clause.
 // (A column called format, as in `SELECT format FROM t`, is followed by more.)
-func outputFormat(l *lexer, top []token) string {
+func outputFormat(l *lexer, top []token) (string, int) {
 	for i := len(top) - 2; i >= 0; i-- {
 		if !l.is(top[i], "FORMAT") || (i > 0 && l.is(top[i-1], "AS")) {
 			continue
 		}
 		rest := top[i+2:]
 		if len(rest) == 0 || l.is(rest[0], "SETTINGS") {
-			return l.text(top[i+1])
+			return l.text(top[i+1]), top[i].start
 		}
-		return ""
+		return "", -1
 	}
-	return ""
+	return "", -1
+}
+
+// withSettings adds a SETTINGS clause to a query: before its FORMAT clause
+// if it has one (the grammar allows no SETTINGS clause after FORMAT …
+// SETTINGS), else at the end. The engine applies this outer clause before
+// the query's own SETTINGS, so the query's settings win, except that
+// readonly, once set here, cannot be lifted.
+func withSettings(st *Statement, clause string) string {
+	if clause == "" {
+		return st.Text
+	}
+	if st.FormatAt >= 0 {
+		return st.Text[:st.FormatAt] + "\nSETTINGS " + clause + "\n" + st.Text[st.FormatAt:]
+	}
+	return st.Text + "\nSETTINGS " + clause
 }
 
 // parseInsert reads INSERT INTO [TABLE|FUNCTION] target [(cols)] [SETTINGS …]
