@@ -220,6 +220,10 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 	if err != nil {
 		return chdb.Stats{}, err
 	}
+	// A client that goes away stops the query at the next chunk. The
+	// engine's stream cannot be cancelled while it works towards a chunk
+	// (libchdb serialises cancel behind fetch), so a query that produces
+	// nothing for long is bounded by max_execution_time instead.
 	defer stream.Close()
 	first, err := stream.Next()
 	if err != nil && err != io.EOF {
