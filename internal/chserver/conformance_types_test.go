@@ -23,7 +23,7 @@ type typeCase struct {
 	// dbType is the type as the server names it, when it normalises typ.
 	dbType string
 	in     []any
-	want []any
+	want   []any
 	// eq compares one value when reflect.DeepEqual is too strict.
 	eq func(got, want any) bool
 }

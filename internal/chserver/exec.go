@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +28,22 @@ func quoteIdent(s string) string {
 func settingsClause(sets []setting) string {
 	parts := make([]string, len(sets))
 	for i, s := range sets {
-		parts[i] = s.name + " = " + quoteString(s.value)
+		parts[i] = s.name + " = " + settingValue(s.value)
 	}
 	return strings.Join(parts, ", ")
+}
+
+var numberRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// settingValue renders a URL setting's value. A server converts the text
+// to the setting's type; in SQL a number must be written as a number (a
+// quoted one is refused by some settings, such as limit), and anything
+// else as a string, which the engine converts.
+func settingValue(v string) string {
+	if numberRE.MatchString(v) {
+		return v
+	}
+	return quoteString(v)
 }
 
 // execute runs a parsed request and writes the reply.
@@ -42,7 +56,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 	switch {
 	case st.Insert != nil && st.Insert.HasData:
 		if role == RoleReader || req.readonly {
-			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			resp.fail(s.readonlyError(req))
 			return
 		}
 		if role == RoleWriter && st.Insert.Function {
@@ -54,7 +68,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 		return
 	case role == RoleReader || req.readonly:
 		if !readOnlyKinds[st.Kind] && st.Kind != "SET" && st.Kind != "USE" {
-			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			resp.fail(s.readonlyError(req))
 			return
 		}
 	}
@@ -302,7 +316,7 @@ func (s *Server) runOther(conn *chdb.Conn, req *request, resp *responder) (chdb.
 		}
 	}()
 	for _, st := range req.settings {
-		if _, _, err := conn.Query("SET "+st.name+" = "+quoteString(st.value), ""); err != nil {
+		if _, _, err := conn.Query("SET "+st.name+" = "+settingValue(st.value), ""); err != nil {
 			return chdb.Stats{}, err
 		}
 		applied = append(applied, st.name)

@@ -47,6 +47,7 @@ type request struct {
 	settings  []setting
 	params    []chdb.Param
 	readonly  bool
+	get       bool // a GET request, which is read-only
 	clientPV  bool // client_protocol_version sent: a native-protocol client
 	stmt      *Statement
 	data      io.Reader // INSERT data: inline data, then the decoded body
@@ -169,7 +170,9 @@ func (s *Server) setupCompression(resp *responder, r *http.Request, q map[string
 // the body, or both, as ClickHouse does) and, for an INSERT, where its
 // data comes from.
 func (s *Server) parseRequest(r *http.Request, q map[string][]string, user *principal) (*request, *exception) {
-	req := &request{user: user, format: "TabSeparated"}
+	// As on a server, GET is for reading: it implies readonly.
+	get := r.Method != http.MethodPost
+	req := &request{user: user, format: "TabSeparated", readonly: get, get: get}
 	var queryParam string
 	for k, vs := range q {
 		v := vs[len(vs)-1]
