@@ -207,10 +207,9 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 	var cols []column
 	native := st.Format == "" && strings.EqualFold(req.format, "Native")
 	if native {
-		var err error
-		if cols, err = s.describe(conn, req, st.Text, clause); err != nil {
-			return chdb.Stats{}, err
-		}
+		// If the engine cannot describe the query, it runs as it is: its
+		// own error, if it has one, is the one to report.
+		cols, _ = s.describe(conn, req, st.Text, clause)
 	}
 	var patch *zonePatcher
 	if native && needsZonePatch(cols) {
@@ -281,12 +280,26 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 // nothing. It never reaches the engine's session, where it would outlive
 // the request (and `readonly` could never be lifted again).
 func (s *Server) runSet(conn *chdb.Conn, req *request) error {
-	assignments := strings.TrimSpace(req.stmt.Text[len("SET"):])
-	text := "SELECT 1 FORMAT Null SETTINGS " + assignments
-	if req.user.role == RoleReader || req.readonly {
-		text += "\nSETTINGS readonly = '2'"
+	// The assignments go into a SETTINGS clause below. The engine's parser
+	// reads the text as one SET statement and prints it back, so what goes
+	// there is nothing but assignments (not `max_threads = 1 INTO OUTFILE
+	// …` or `… UNION ALL SELECT …`). The text travels as a parameter: no
+	// statement of ours has it pasted in before it has been parsed.
+	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: escapeParam(req.stmt.Text)})
+	if err != nil {
+		return err
 	}
-	_, _, err := conn.Query(text, "Null")
+	normalized := strings.TrimSpace(string(out))
+	assignments, ok := strings.CutPrefix(normalized, "SET ")
+	if !ok {
+		return s.codes.raise("SYNTAX_ERROR", "Syntax error: SET takes only setting assignments")
+	}
+	text := "SELECT 1 SETTINGS " + assignments
+	if req.user.role == RoleReader || req.readonly {
+		// Applied before the statement's own clause, so readonly holds.
+		text += "\nSETTINGS readonly = 2"
+	}
+	_, _, err = conn.Query(text, "Null")
 	return err
 }
 
@@ -294,6 +307,13 @@ func (s *Server) runSet(conn *chdb.Conn, req *request) error {
 // server, but the database must exist. The engine's session is left alone.
 func (s *Server) runUse(conn *chdb.Conn, req *request) error {
 	name := strings.TrimSpace(req.stmt.Text[len("USE"):])
+	// One name and nothing else: it is pasted into EXISTS below.
+	l := &lexer{s: name}
+	first, err1 := l.next()
+	end, err2 := l.next()
+	if err1 != nil || err2 != nil || (first.kind != tWord && first.kind != tQuotedIdent) || end.kind != tEOF {
+		return s.codes.raise("SYNTAX_ERROR", "Syntax error: USE takes one database name")
+	}
 	out, _, err := conn.Query("EXISTS DATABASE "+name, "TSVRaw")
 	if err != nil {
 		return err
