@@ -67,8 +67,15 @@ func (s *Server) describe(conn *chdb.Conn, req *request, text, settings string) 
 	key.WriteString(text)
 	key.WriteByte(0)
 	key.WriteString(settings)
+	// Parameter values do not change a result's types (the placeholder
+	// gives the type), except an Identifier's, which can name another
+	// table. Keying by the others would miss the cache on every point
+	// query.
+	compact := strings.Join(strings.Fields(text), "")
 	for _, p := range req.params {
-		// Identifier parameters name tables, so they can change the types.
+		if !strings.Contains(compact, "{"+p.Name+":Identifier}") {
+			continue
+		}
 		key.WriteByte(0)
 		key.WriteString(p.Name)
 		key.WriteByte('=')
