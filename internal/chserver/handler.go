@@ -53,6 +53,7 @@ type request struct {
 	data      io.Reader // INSERT data: inline data, then the decoded body
 	gzipBody  io.Reader // the body when it is gzip insert data as sent
 	bodyErr   func() error
+	release   func() // returns pooled buffers once the request is done
 	startedAt time.Time
 }
 
@@ -113,6 +114,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp.format = req.stmt.Format
 	}
 	s.execute(r, req, resp)
+	if req.release != nil {
+		req.release()
+	}
 }
 
 var knownKinds = map[string]bool{"SELECT": true, "WITH": true, "INSERT": true, "SHOW": true, "DESC": true, "DESCRIBE": true,
@@ -243,7 +247,12 @@ func (s *Server) parseRequest(r *http.Request, q map[string][]string, user *prin
 	}
 
 	// The statement is at the start of the body; an INSERT's data may follow.
-	br := bufio.NewReaderSize(body, 64<<10)
+	br := s.bodyReaders.Get().(*bufio.Reader)
+	br.Reset(body)
+	req.release = func() {
+		br.Reset(nil)
+		s.bodyReaders.Put(br)
+	}
 	head, _ := br.Peek(s.cfg.MaxQuerySize + 1)
 	if len(head) == 0 {
 		if err := bodyErr(); err != nil {

@@ -1,6 +1,7 @@
 package chserver
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +33,8 @@ type Server struct {
 	q         *queue
 	m         *metrics
 	describes describeCache
+	// bodyReaders are the 64 KiB buffers a request's body is read through.
+	bodyReaders sync.Pool
 
 	displayName, version, timezone string
 	fifoDir                        string
@@ -53,6 +57,7 @@ func New(ctx context.Context, eng *chdb.Engine, cfg Config, log zerolog.Logger, 
 	if _, err := rand.Read(s.dummyHash[:]); err != nil {
 		return nil, err
 	}
+	s.bodyReaders.New = func() any { return bufio.NewReaderSize(nil, 64<<10) }
 	s.q = newQueue(cfg.QueueSize)
 	s.m = newMetrics(reg, s.q)
 
