@@ -2,6 +2,7 @@ package chserver
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,8 +85,8 @@ func BenchmarkInsertAudit1M(b *testing.B) {
 }
 
 // BenchmarkPointQuery measures a point query by key on a 1,000,000-row
-// table: the engine called directly, and clickhouse-go over HTTP. Each
-// reports p50 and p99 latency.
+// table: the engine called directly (one-piece and streaming calls), and
+// clickhouse-go over HTTP. Each reports p50 and p99 latency.
 func BenchmarkPointQuery(b *testing.B) {
 	ctx := context.Background()
 	admin(b, "DROP TABLE IF EXISTS bench_point")
@@ -112,6 +113,29 @@ func BenchmarkPointQuery(b *testing.B) {
 			out, _, err := testSrv.eng.Query(ctx, sql, "Native", chdb.Param{Name: "s", Value: strconv.Itoa(i * 7919 % benchRows)})
 			if err != nil || len(out) == 0 {
 				b.Fatal(err)
+			}
+		})
+	})
+	// The server streams every SELECT (results can be large); the engine's
+	// streaming calls cost more than its one-piece call for a tiny result.
+	b.Run("engine-stream", func(b *testing.B) {
+		latencies(b, func(i int) {
+			c, err := testSrv.eng.Acquire(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Release()
+			s, err := c.Stream(sql, "Native", chdb.Param{Name: "s", Value: strconv.Itoa(i * 7919 % benchRows)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			for {
+				if _, err := s.Next(); err == io.EOF {
+					return
+				} else if err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	})
