@@ -46,6 +46,21 @@ func settingValue(v string) string {
 	return quoteString(v)
 }
 
+// withSettings adds a SETTINGS clause to a query: before its FORMAT clause
+// if it has one (the grammar allows no SETTINGS clause after FORMAT …
+// SETTINGS), else at the end. The engine applies this outer clause before
+// the query's own SETTINGS, so the query's settings win, except that
+// readonly, once set here, cannot be lifted.
+func withSettings(st *Statement, clause string) string {
+	if clause == "" {
+		return st.Text
+	}
+	if st.FormatAt >= 0 {
+		return st.Text[:st.FormatAt] + "\nSETTINGS " + clause + "\n" + st.Text[st.FormatAt:]
+	}
+	return st.Text + "\nSETTINGS " + clause
+}
+
 // execute runs a parsed request and writes the reply.
 func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 	ctx := r.Context()
