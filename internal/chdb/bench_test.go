@@ -10,6 +10,7 @@ import (
 func BenchmarkSmallQuery(b *testing.B) {
 	e := openTest(b)
 	const sql = "SELECT 1 AS x, 'y' AS s"
+	b.ReportAllocs()
 	b.Run("query", func(b *testing.B) {
 		for b.Loop() {
 			if _, _, err := e.Query(b.Context(), sql, "Native"); err != nil {
