@@ -230,6 +230,10 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 	if native && needsZonePatch(cols) {
 		patch = newZonePatcher(cols)
 	}
+	// The first chunk is not flushed on its own: if it is also the last
+	// (a small result), the reply goes out in one write with a
+	// Content-Length when the handler returns. Later chunks flush at once.
+	chunks := 0
 	send := func(chunk []byte) error {
 		if patch != nil {
 			chunk = patch.push(chunk)
@@ -240,7 +244,9 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 		if err := resp.write(chunk); err != nil {
 			return err
 		}
-		resp.flush()
+		if chunks++; chunks > 1 {
+			resp.flush()
+		}
 		return nil
 	}
 
