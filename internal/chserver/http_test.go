@@ -88,6 +88,10 @@ func TestHTTPDefaultTSV(t *testing.T) {
 	if h.Get("X-ClickHouse-Format") != "TabSeparated" || h.Get("Content-Type") != "text/tab-separated-values; charset=UTF-8" {
 		t.Errorf("headers %v", h)
 	}
+	// A small result goes out whole, with its length.
+	if h.Get("Content-Length") != fmt.Sprint(len(r.body)) {
+		t.Errorf("Content-Length %q for %d bytes", h.Get("Content-Length"), len(r.body))
+	}
 	if h.Get("X-ClickHouse-Query-Id") != "my-query-7" {
 		t.Errorf("query id %q", h.Get("X-ClickHouse-Query-Id"))
 	}
