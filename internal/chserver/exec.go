@@ -211,6 +211,11 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 		if err != nil {
 			return stats, err
 		}
+		if len(out) == 0 && st.Format == "" && strings.EqualFold(req.format, "Native") {
+			// An empty result still names its columns (native.go); these
+			// statements are cheap, so ask again for just the header.
+			out = s.emptyHeader(conn, req, text)
+		}
 		resp.begin(stats)
 		if len(out) > 0 {
 			_ = resp.write(out)

@@ -45,6 +45,7 @@ func nativeHeaderColumns(t testing.TB, body string) []column {
 // (shared/grafana-http.md): POST, SQL as the raw body, no Content-Type.
 func TestGrafanaRequests(t *testing.T) {
 	admin(t, "CREATE DATABASE IF NOT EXISTS analytics")
+	admin(t, "CREATE DATABASE IF NOT EXISTS empty_db")
 	admin(t, "CREATE TABLE IF NOT EXISTS analytics.events (ts DateTime64(3, 'UTC'), tenant LowCardinality(String), n UInt32) ENGINE = MergeTree ORDER BY ts")
 	admin(t, "TRUNCATE TABLE analytics.events")
 	admin(t, "INSERT INTO analytics.events VALUES (now64(), 'a', 1), (now64(), 'b', 2), (now64(), 'a', 3)")
@@ -99,6 +100,10 @@ func TestGrafanaRequests(t *testing.T) {
 				if len(cols) == 0 || cols[0] != c.first {
 					t.Errorf("%s: columns %v, want first %v", c.sql, cols, c.first)
 				}
+			}
+			// An empty SHOW names its column, as a server's header block does.
+			if cols := nativeHeaderColumns(t, grafana(`SHOW TABLES FROM "empty_db"`, user).body); len(cols) != 1 || cols[0] != (column{"name", "String"}) {
+				t.Errorf("empty SHOW TABLES: columns %v", cols)
 			}
 			// A panel query with an ad-hoc filter appended: readonly=2
 			// semantics let a reader set it.

@@ -104,6 +104,33 @@ func (s *Server) describe(conn *chdb.Conn, req *request, text, settings string) 
 	return cols, nil
 }
 
+// emptyHeader runs text again in RowBinaryWithNamesAndTypes, whose header
+// the engine writes even for no rows, and returns the matching empty Native
+// block; nil if that fails.
+func (s *Server) emptyHeader(conn *chdb.Conn, req *request, text string) []byte {
+	out, _, err := conn.Query(text, "RowBinaryWithNamesAndTypes", req.params...)
+	if err != nil {
+		return nil
+	}
+	w := &walker{b: out}
+	n, err := w.uvarint()
+	if err != nil || n > 10000 {
+		return nil
+	}
+	cols := make([]column, n)
+	for i := range cols {
+		if cols[i].name, err = w.str(); err != nil {
+			return nil
+		}
+	}
+	for i := range cols {
+		if cols[i].typ, err = w.str(); err != nil {
+			return nil
+		}
+	}
+	return emptyBlock(cols)
+}
+
 // emptyBlock is a Native block (revision 0) with cols and no rows.
 func emptyBlock(cols []column) []byte {
 	var b []byte
