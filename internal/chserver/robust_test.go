@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/rs/zerolog"
 )
 
 // finishedRequests counts the requests the server has answered.
@@ -149,10 +151,14 @@ func TestFailureHalfWay(t *testing.T) {
 // TestQueueFull: past the queue's bound, requests are refused at once with
 // 503 and a message that says why.
 func TestQueueFull(t *testing.T) {
-	srv := testSrv
-	saved := srv.q
-	srv.q = newQueue(1) // a queue of one, for this test
-	defer func() { srv.q = saved }()
+	// A server of its own on the same engine, with a queue of one.
+	cfg := testSrv.cfg
+	cfg.QueueSize = 1
+	srv, err := New(t.Context(), testSrv.eng, cfg, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(srv.fifoDir)
 	if err := srv.q.acquire(t.Context()); err != nil { // the engine is busy
 		t.Fatal(err)
 	}
