@@ -61,9 +61,12 @@ func FuzzLexerAgainstEngine(f *testing.F) {
 // TestLexerAgreesWithEngine runs regression cases through the same check.
 func TestLexerAgreesWithEngine(t *testing.T) {
 	for _, s := range append(lexerSeeds,
-		// ClickHouse also takes # and #! as line comments.
+		// ClickHouse also takes "# " and "#!" (not "#x") as line comments.
 		"SELECT 1 # ;\nSELECT 2",
 		"SELECT 1 #!\nSELECT 2",
+		"SELECT 1 # ; SELECT 2",
+		"SELECT 1 #; SELECT 2",
+		"SELECT 1 #\t; SELECT 2",
 	) {
 		st, err := parseStatement(s)
 		engine := engineStatementCount(t, s)

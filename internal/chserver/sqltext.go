@@ -59,7 +59,9 @@ func (l *lexer) skip() error {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			l.pos++
-		case c == '-' && l.pos+1 < len(l.s) && l.s[l.pos+1] == '-':
+		case c == '-' && l.pos+1 < len(l.s) && l.s[l.pos+1] == '-',
+			// The engine also takes "# " and "#!" as line comments.
+			c == '#' && l.pos+1 < len(l.s) && (l.s[l.pos+1] == ' ' || l.s[l.pos+1] == '!'):
 			i := strings.IndexByte(l.s[l.pos:], '\n')
 			if i < 0 {
 				l.pos = len(l.s)
