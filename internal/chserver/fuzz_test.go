@@ -18,7 +18,7 @@ var lexerSeeds = []string{
 	"SELECT $$;$$", "SELECT $a$;$a$", "SELECT $a$;$b$;$a$", "SELECT 1 -- ;\n", "SELECT 1 /* ; */", "SELECT 1 /* /* ; */ */",
 	"SELECT 1 # ;\n", "SELECT 1 #!;\n", "SELECT x'3B'", "SELECT 1 FORMAT JSON", "SELECT '\\\\'; SELECT 2",
 	"SELECT {a:String}", "SELECT 1 SETTINGS max_threads = 1", "SELECT $1$", "SELECT 1 ; ; ",
-	"SELECT '\\x27;'", "SELECT \"\\\";\"", "SELECT 'a' 'b'", "SELECT 1 /*/ ; */", "SELECT 1 --\r; SELECT 2",
+	"A$a$;$a$", "SELECT 1 AS x$a$; DROP TABLE t; $a$", "SELECT '\\x27;'", "SELECT \"\\\";\"", "SELECT 'a' 'b'", "SELECT 1 /*/ ; */", "SELECT 1 --\r; SELECT 2",
 }
 
 // engineStatementCount asks the engine's parser how it splits text: 1 for

@@ -158,7 +158,9 @@ func (l *lexer) next() (token, error) {
 			l.pos++
 		}
 	case isWordByte(c):
-		for l.pos < len(l.s) && isWordByte(l.s[l.pos]) {
+		// After its first byte a word may contain '$' (the engine reads
+		// x$a$ as one identifier, not x and a heredoc).
+		for l.pos < len(l.s) && (isWordByte(l.s[l.pos]) || l.s[l.pos] == '$') {
 			l.pos++
 		}
 		kind = tWord

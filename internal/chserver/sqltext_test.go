@@ -31,6 +31,10 @@ func TestParseStatement(t *testing.T) {
 		{in: "SELECT 1 /* ; */ ; /* x */", kind: "SELECT", text: "SELECT 1 /* ; */"},
 		{in: "SELECT 1 -- ; INSERT\n", kind: "SELECT", text: "SELECT 1 -- ; INSERT"},
 		{in: "SELECT 1 # ; INSERT\n", kind: "SELECT", text: "SELECT 1 # ; INSERT"},
+		// Found by FuzzLexerAgainstEngine: '$' inside a word is no heredoc.
+		{in: "A$a$;$a$", errMatch: "heredoc is not closed"},
+		{in: "SELECT 1 AS x$a$; DROP TABLE t; $a$", errMatch: "Multi-statements"},
+		{in: "SELECT x$y FROM t", kind: "SELECT", text: "SELECT x$y FROM t"},
 		{in: "SELECT 1 #! ; INSERT", kind: "SELECT", text: "SELECT 1 #! ; INSERT"},
 		{in: "SELECT 1 #c ; INSERT INTO t VALUES (1)", errMatch: "Multi-statements"},
 		{in: "SELECT 1 # x\n; DROP TABLE t", errMatch: "Multi-statements"},
