@@ -1,7 +1,6 @@
 package chserver
 
 import (
-	"bufio"
 	"compress/gzip"
 	"compress/zlib"
 	"errors"
@@ -53,7 +52,6 @@ type request struct {
 	data      io.Reader // INSERT data: inline data, then the decoded body
 	gzipBody  io.Reader // the body when it is gzip insert data as sent
 	bodyErr   func() error
-	release   func() // returns pooled buffers once the request is done
 	startedAt time.Time
 }
 
@@ -114,9 +112,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp.format = req.stmt.Format
 	}
 	s.execute(r, req, resp)
-	if req.release != nil {
-		req.release()
-	}
 }
 
 var knownKinds = map[string]bool{"SELECT": true, "WITH": true, "INSERT": true, "SHOW": true, "DESC": true, "DESCRIBE": true,
@@ -246,43 +241,31 @@ func (s *Server) parseRequest(r *http.Request, q map[string][]string, user *prin
 		return req, nil
 	}
 
-	// The statement is at the start of the body; an INSERT's data may follow.
-	br := s.bodyReaders.Get().(*bufio.Reader)
-	br.Reset(body)
-	req.release = func() {
-		br.Reset(nil)
-		s.bodyReaders.Put(br)
+	// The statement is at the start of the body; an INSERT's data may
+	// follow. Up to max_query_size (+1, to tell a statement that is too
+	// large) is read first: a statement is never parsed from less of the
+	// body than it has.
+	head, err := io.ReadAll(io.LimitReader(body, int64(s.cfg.MaxQuerySize)+1))
+	if err != nil {
+		return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
 	}
-	head, _ := br.Peek(s.cfg.MaxQuerySize + 1)
 	if len(head) == 0 {
-		if err := bodyErr(); err != nil {
-			return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-		}
 		return nil, s.codes.raise("SYNTAX_ERROR", "Empty query")
 	}
-	st, err := parseStatement(string(head))
+	text := string(head)
+	st, err := parseStatement(text)
 	if err == nil && st.Insert != nil && st.Insert.HasData {
-		dataAt := len(head) - len(st.Insert.Data)
-		if _, err := br.Discard(dataAt); err != nil {
-			return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-		}
 		req.stmt = st
-		req.data = br
+		req.data = io.MultiReader(strings.NewReader(st.Insert.Data), body)
 		return req, nil
 	}
 	if len(head) > s.cfg.MaxQuerySize {
 		return nil, s.codes.raise("QUERY_IS_TOO_LARGE", "Query is too large (more than max_query_size, %d bytes)", s.cfg.MaxQuerySize)
 	}
-	if err := bodyErr(); err != nil {
-		return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-	}
 	if err != nil {
 		return nil, s.codes.asException(err)
 	}
 	req.stmt = st
-	if st.Insert != nil && st.Insert.HasData {
-		req.data = strings.NewReader(st.Insert.Data)
-	}
 	return req, nil
 }
 

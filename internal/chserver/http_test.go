@@ -115,6 +115,10 @@ func TestHTTPQueryInURLBodyOrBoth(t *testing.T) {
 		{"both with format", q("query", "SELECT 3 AS x"), "FORMAT JSONEachRow", "{\"x\":3}\n"},
 		{"format parameter", q("default_format", "CSV"), "SELECT 'a', 1", "\"a\",1\n"},
 		{"format clause beats parameter", q("default_format", "CSV"), "SELECT 'a' FORMAT TSV", "a\n"},
+		// A statement longer than any read buffer is read whole (it was
+		// once cut at 64 KiB and answered 1).
+		{"long statement", "", "SELECT 1 " + strings.Repeat(" ", 200000) + "+ 1", "2\n"},
+		{"long statement after url part", q("query", "SELECT 1"), strings.Repeat(" ", 200000) + "+ 1", "2\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -289,6 +293,7 @@ func TestHTTPErrorsAsAServer(t *testing.T) {
 		{"bad setting value", q("max_threads", "lots"), "SELECT 1", 400, ""},
 		{"unknown database", q("database", "no_such_db_z"), "SELECT 1", 404, "81"},
 		{"empty query", "", "", 400, "62"},
+		{"query too large", "", "SELECT 1 " + strings.Repeat(" ", 300000), 413, "229"},
 		{"multi-statement", "", "SELECT 1; SELECT 2", 400, "62"},
 		{"get cannot write", q("query", "CREATE TABLE get_t (x UInt8) ENGINE = Memory"), "", 400, "164"},
 	}

@@ -1,7 +1,6 @@
 package chserver
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +31,6 @@ type Server struct {
 	q         *queue
 	m         *metrics
 	describes describeCache
-	// bodyReaders are the 64 KiB buffers a request's body is read through.
-	bodyReaders sync.Pool
 
 	displayName, version, timezone string
 	fifoDir                        string
@@ -57,7 +53,6 @@ func New(ctx context.Context, eng *chdb.Engine, cfg Config, log zerolog.Logger, 
 	if _, err := rand.Read(s.dummyHash[:]); err != nil {
 		return nil, err
 	}
-	s.bodyReaders.New = func() any { return bufio.NewReaderSize(nil, 64<<10) }
 	s.q = newQueue(cfg.QueueSize)
 	s.m = newMetrics(reg, s.q)
 
