@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/ch-go/compress"
 	"github.com/klauspost/compress/zstd"
@@ -339,5 +340,33 @@ func TestHTTPPingAndPaths(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 || !strings.Contains(string(b), "There is no handle /no/such/handler") {
 		t.Fatalf("unknown path: %d %q", resp.StatusCode, b)
+	}
+}
+
+// TestHTTPExpectContinue: curl sends large bodies after "Expect:
+// 100-continue"; the insert must still go through.
+func TestHTTPExpectContinue(t *testing.T) {
+	table := httpTable(t, "id UInt32")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 30 * time.Second}}
+	var body strings.Builder
+	for i := range 200000 {
+		fmt.Fprintf(&body, "%d\n", i)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", testURL+"/?"+q("query", "INSERT INTO "+table+" FORMAT CSV"), strings.NewReader(body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Expect", "100-continue")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if got := admin(t, "SELECT count(), sum(id) FROM "+table+" FORMAT TSV"); got != "200000\t19999900000\n" {
+		t.Fatalf("got %q", got)
 	}
 }
