@@ -80,7 +80,7 @@ data directory; others connect to this one over HTTP.`,
 				}
 				cfg = fileCfg
 			}
-			log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
+			log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.InfoLevel).With().Timestamp().Logger()
 			ch, err := embedded.StartClickHouse(ctx, path, cfg, log, prometheus.NewRegistry())
 			if err != nil {
 				return err
