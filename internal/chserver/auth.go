@@ -15,7 +15,7 @@ import (
 func (s *Server) authenticate(r *http.Request) (*principal, *exception) {
 	auth := r.Header.Get("Authorization")
 	if strings.HasPrefix(auth, "Bearer ") {
-		ex := s.codes.raise("AUTHENTICATION_FAILED", "Bearer tokens (JWT) are a ClickHouse Cloud feature; the embedded server takes a user name and password")
+		ex := s.codes.raise("AUTHENTICATION_FAILED", "Authentication failed: bearer tokens (JWT) are a ClickHouse Cloud feature; the embedded server takes a user name and password")
 		ex.unauthorized = true
 		return nil, ex
 	}

@@ -49,7 +49,7 @@ func DefaultConfig() Config {
 		Users:               []User{{Name: "default", Role: RoleAdmin}},
 		QueueSize:           64,
 		ReadTimeout:         30 * time.Second,
-		MaxQuerySize:        1 << 20,
+		MaxQuerySize:        256 << 10, // a server's max_query_size default
 		IdleTimeout:         90 * time.Second,
 		ShutdownGracePeriod: 10 * time.Second,
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +28,37 @@ func quoteIdent(s string) string {
 func settingsClause(sets []setting) string {
 	parts := make([]string, len(sets))
 	for i, s := range sets {
-		parts[i] = s.name + " = " + quoteString(s.value)
+		parts[i] = s.name + " = " + settingValue(s.value)
 	}
 	return strings.Join(parts, ", ")
+}
+
+var numberRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// settingValue renders a URL setting's value. A server converts the text
+// to the setting's type; in SQL a number must be written as a number (a
+// quoted one is refused by some settings, such as limit), and anything
+// else as a string, which the engine converts.
+func settingValue(v string) string {
+	if numberRE.MatchString(v) {
+		return v
+	}
+	return quoteString(v)
+}
+
+// withSettings adds a SETTINGS clause to a query: before its FORMAT clause
+// if it has one (the grammar allows no SETTINGS clause after FORMAT …
+// SETTINGS), else at the end. The engine applies this outer clause before
+// the query's own SETTINGS, so the query's settings win, except that
+// readonly, once set here, cannot be lifted.
+func withSettings(st *Statement, clause string) string {
+	if clause == "" {
+		return st.Text
+	}
+	if st.FormatAt >= 0 {
+		return st.Text[:st.FormatAt] + "\nSETTINGS " + clause + "\n" + st.Text[st.FormatAt:]
+	}
+	return st.Text + "\nSETTINGS " + clause
 }
 
 // execute runs a parsed request and writes the reply.
@@ -42,7 +71,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 	switch {
 	case st.Insert != nil && st.Insert.HasData:
 		if role == RoleReader || req.readonly {
-			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			resp.fail(s.readonlyError(req))
 			return
 		}
 		if role == RoleWriter && st.Insert.Function {
@@ -54,7 +83,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 		return
 	case role == RoleReader || req.readonly:
 		if !readOnlyKinds[st.Kind] && st.Kind != "SET" && st.Kind != "USE" {
-			resp.fail(s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name))
+			resp.fail(s.readonlyError(req))
 			return
 		}
 	}
@@ -165,23 +194,27 @@ func formatSeconds(d time.Duration) string {
 
 // runQuery streams a read-only statement's result to the client.
 func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, resp *responder) (chdb.Stats, error) {
-	text := req.stmt.Text
+	st := req.stmt
 	if req.user.role == RoleReader || req.readonly {
-		checked, err := s.guardRead(conn, req, text)
+		checked, err := s.guardRead(conn, req, st.Text)
 		if err != nil {
 			return chdb.Stats{}, err
 		}
-		text = checked
+		st = checked
 	}
-	if sets := s.querySettings(req); len(sets) > 0 {
-		text += "\nSETTINGS " + settingsClause(sets)
-	}
-	if req.stmt.Kind != "SELECT" && req.stmt.Kind != "WITH" {
+	clause := settingsClause(s.querySettings(req))
+	text := withSettings(st, clause)
+	if st.Kind != "SELECT" && st.Kind != "WITH" {
 		// The engine streams SELECTs only; SHOW, DESCRIBE, EXISTS and
 		// EXPLAIN answer small results in one piece.
 		out, stats, err := conn.Query(text, req.format, req.params...)
 		if err != nil {
 			return stats, err
+		}
+		if len(out) == 0 && st.Format == "" && strings.EqualFold(req.format, "Native") {
+			// An empty result still names its columns (native.go); these
+			// statements are cheap, so ask again for just the header.
+			out = s.emptyHeader(conn, req, text)
 		}
 		resp.begin(stats)
 		if len(out) > 0 {
@@ -189,10 +222,47 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 		}
 		return stats, nil
 	}
+	// Native output needs the result's columns for an empty result and for
+	// zones (native.go).
+	var cols []column
+	native := st.Format == "" && strings.EqualFold(req.format, "Native")
+	if native {
+		// If the engine cannot describe the query, it runs as it is: its
+		// own error, if it has one, is the one to report.
+		cols, _ = s.describe(conn, req, st.Text, clause)
+	}
+	var patch *zonePatcher
+	if native && needsZonePatch(cols) {
+		patch = newZonePatcher(cols)
+	}
+	// The first chunk is not flushed on its own: if it is also the last
+	// (a small result), the reply goes out in one write with a
+	// Content-Length when the handler returns. Later chunks flush at once.
+	chunks := 0
+	send := func(chunk []byte) error {
+		if patch != nil {
+			chunk = patch.push(chunk)
+		}
+		if len(chunk) == 0 {
+			return nil
+		}
+		if err := resp.write(chunk); err != nil {
+			return err
+		}
+		if chunks++; chunks > 1 {
+			resp.flush()
+		}
+		return nil
+	}
+
 	stream, err := conn.Stream(text, req.format, req.params...)
 	if err != nil {
 		return chdb.Stats{}, err
 	}
+	// A client that goes away stops the query at the next chunk. The
+	// engine's stream cannot be cancelled while it works towards a chunk
+	// (libchdb serialises cancel behind fetch), so a query that produces
+	// nothing for long is bounded by max_execution_time instead.
 	defer stream.Close()
 	first, err := stream.Next()
 	if err != nil && err != io.EOF {
@@ -200,27 +270,33 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 	}
 	resp.begin(stream.Stats())
 	if err == io.EOF {
+		if native && len(cols) > 0 {
+			_ = resp.write(emptyBlock(cols))
+		}
 		return stream.Stats(), nil
 	}
-	if err := resp.write(first); err != nil {
+	if err := send(first); err != nil {
 		return stream.Stats(), nil // the client went away; nothing to tell it
 	}
-	resp.flush()
 	for {
 		if ctx.Err() != nil {
 			return stream.Stats(), nil
 		}
 		chunk, err := stream.Next()
 		if err == io.EOF {
+			if patch != nil {
+				if rest := patch.flush(); len(rest) > 0 {
+					_ = resp.write(rest)
+				}
+			}
 			return stream.Stats(), nil
 		}
 		if err != nil {
 			return stream.Stats(), err
 		}
-		if err := resp.write(chunk); err != nil {
+		if err := send(chunk); err != nil {
 			return stream.Stats(), nil
 		}
-		resp.flush()
 	}
 }
 
@@ -230,12 +306,26 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 // nothing. It never reaches the engine's session, where it would outlive
 // the request (and `readonly` could never be lifted again).
 func (s *Server) runSet(conn *chdb.Conn, req *request) error {
-	assignments := strings.TrimSpace(req.stmt.Text[len("SET"):])
-	text := "SELECT 1 FORMAT Null SETTINGS " + assignments
-	if req.user.role == RoleReader || req.readonly {
-		text += "\nSETTINGS readonly = '2'"
+	// The assignments go into a SETTINGS clause below. The engine's parser
+	// reads the text as one SET statement and prints it back, so what goes
+	// there is nothing but assignments (not `max_threads = 1 INTO OUTFILE
+	// …` or `… UNION ALL SELECT …`). The text travels as a parameter: no
+	// statement of ours has it pasted in before it has been parsed.
+	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: escapeParam(req.stmt.Text)})
+	if err != nil {
+		return err
 	}
-	_, _, err := conn.Query(text, "Null")
+	normalized := strings.TrimSpace(string(out))
+	assignments, ok := strings.CutPrefix(normalized, "SET ")
+	if !ok {
+		return s.codes.raise("SYNTAX_ERROR", "Syntax error: SET takes only setting assignments")
+	}
+	text := "SELECT 1 SETTINGS " + assignments
+	if req.user.role == RoleReader || req.readonly {
+		// Applied before the statement's own clause, so readonly holds.
+		text += "\nSETTINGS readonly = 2"
+	}
+	_, _, err = conn.Query(text, "Null")
 	return err
 }
 
@@ -243,6 +333,13 @@ func (s *Server) runSet(conn *chdb.Conn, req *request) error {
 // server, but the database must exist. The engine's session is left alone.
 func (s *Server) runUse(conn *chdb.Conn, req *request) error {
 	name := strings.TrimSpace(req.stmt.Text[len("USE"):])
+	// One name and nothing else: it is pasted into EXISTS below.
+	l := &lexer{s: name}
+	first, err1 := l.next()
+	end, err2 := l.next()
+	if err1 != nil || err2 != nil || (first.kind != tWord && first.kind != tQuotedIdent) || end.kind != tEOF {
+		return s.codes.raise("SYNTAX_ERROR", "Syntax error: USE takes one database name")
+	}
 	out, _, err := conn.Query("EXISTS DATABASE "+name, "TSVRaw")
 	if err != nil {
 		return err
@@ -265,12 +362,14 @@ func (s *Server) runOther(conn *chdb.Conn, req *request, resp *responder) (chdb.
 		}
 	}()
 	for _, st := range req.settings {
-		if _, _, err := conn.Query("SET "+st.name+" = "+quoteString(st.value), ""); err != nil {
+		if _, _, err := conn.Query("SET "+st.name+" = "+settingValue(st.value), ""); err != nil {
 			return chdb.Stats{}, err
 		}
 		applied = append(applied, st.name)
 	}
 	out, stats, err := conn.Query(req.stmt.Text, req.format, req.params...)
+	// The statement may have changed a schema: forget result descriptions.
+	s.describes.clear()
 	if err != nil {
 		return stats, err
 	}

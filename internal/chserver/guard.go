@@ -33,34 +33,34 @@ var readerTableFunctions = map[string]bool{
 // engine's tables.
 var readerDeniedFunctions = map[string]bool{"file": true}
 
-func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (string, error) {
-	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: text})
+func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Statement, error) {
+	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: escapeParam(text)})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	normalized := strings.TrimSpace(string(out))
 	st, err := parseStatement(normalized)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !readOnlyKinds[st.Kind] {
-		return "", s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name)
+		return nil, s.readonlyError(req)
 	}
 	if hasTopLevelWords(normalized, "INTO", "OUTFILE") {
-		return "", s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: INTO OUTFILE writes files on the server", req.user.name)
+		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: INTO OUTFILE writes files on the server", req.user.name)
 	}
 	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if name, table := deniedFunction(string(ast)); name != "" {
 		what := "function"
 		if table {
 			what = "table function"
 		}
-		return "", s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
+		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
 	}
-	return normalized, nil
+	return st, nil
 }
 
 // deniedFunction walks EXPLAIN AST output (one node per line, indented by
@@ -120,3 +120,18 @@ func hasTopLevelWords(text, a, b string) bool {
 		prev = t
 	}
 }
+
+// readonlyError is the server's refusal of a write in readonly mode.
+func (s *Server) readonlyError(req *request) *exception {
+	if req.get && req.user.role != RoleReader {
+		return s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries", req.user.name)
+	}
+	return s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name)
+}
+
+// paramEscaper escapes a parameter value for the engine, which reads
+// values in its escaped text format (as TSV fields): a backslash starts an
+// escape and a tab or newline would end the value.
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`, "\b", `\b`, "\f", `\f`)
+
+func escapeParam(v string) string { return paramEscaper.Replace(v) }

@@ -1,7 +1,6 @@
 package chserver
 
 import (
-	"bufio"
 	"compress/gzip"
 	"compress/zlib"
 	"errors"
@@ -47,6 +46,7 @@ type request struct {
 	settings  []setting
 	params    []chdb.Param
 	readonly  bool
+	get       bool // a GET request, which is read-only
 	clientPV  bool // client_protocol_version sent: a native-protocol client
 	stmt      *Statement
 	data      io.Reader // INSERT data: inline data, then the decoded body
@@ -169,7 +169,9 @@ func (s *Server) setupCompression(resp *responder, r *http.Request, q map[string
 // the body, or both, as ClickHouse does) and, for an INSERT, where its
 // data comes from.
 func (s *Server) parseRequest(r *http.Request, q map[string][]string, user *principal) (*request, *exception) {
-	req := &request{user: user, format: "TabSeparated"}
+	// As on a server, GET is for reading: it implies readonly.
+	get := r.Method != http.MethodPost
+	req := &request{user: user, format: "TabSeparated", readonly: get, get: get}
 	var queryParam string
 	for k, vs := range q {
 		v := vs[len(vs)-1]
@@ -239,38 +241,31 @@ func (s *Server) parseRequest(r *http.Request, q map[string][]string, user *prin
 		return req, nil
 	}
 
-	// The statement is at the start of the body; an INSERT's data may follow.
-	br := bufio.NewReaderSize(body, 64<<10)
-	head, _ := br.Peek(s.cfg.MaxQuerySize + 1)
+	// The statement is at the start of the body; an INSERT's data may
+	// follow. Up to max_query_size (+1, to tell a statement that is too
+	// large) is read first: a statement is never parsed from less of the
+	// body than it has.
+	head, err := io.ReadAll(io.LimitReader(body, int64(s.cfg.MaxQuerySize)+1))
+	if err != nil {
+		return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
+	}
 	if len(head) == 0 {
-		if err := bodyErr(); err != nil {
-			return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-		}
 		return nil, s.codes.raise("SYNTAX_ERROR", "Empty query")
 	}
-	st, err := parseStatement(string(head))
+	text := string(head)
+	st, err := parseStatement(text)
 	if err == nil && st.Insert != nil && st.Insert.HasData {
-		dataAt := len(head) - len(st.Insert.Data)
-		if _, err := br.Discard(dataAt); err != nil {
-			return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-		}
 		req.stmt = st
-		req.data = br
+		req.data = io.MultiReader(strings.NewReader(st.Insert.Data), body)
 		return req, nil
 	}
 	if len(head) > s.cfg.MaxQuerySize {
 		return nil, s.codes.raise("QUERY_IS_TOO_LARGE", "Query is too large (more than max_query_size, %d bytes)", s.cfg.MaxQuerySize)
 	}
-	if err := bodyErr(); err != nil {
-		return nil, s.codes.raise("CANNOT_READ_ALL_DATA", "Cannot read the request body: %v", err)
-	}
 	if err != nil {
 		return nil, s.codes.asException(err)
 	}
 	req.stmt = st
-	if st.Insert != nil && st.Insert.HasData {
-		req.data = strings.NewReader(st.Insert.Data)
-	}
 	return req, nil
 }
 

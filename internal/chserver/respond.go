@@ -174,7 +174,10 @@ func (r *responder) fail(ex *exception) {
 		return
 	}
 	block := "\r\n__exception__\r\n" + r.tag + "\r\n" + text + "\n" + strconv.Itoa(len(text)) + " " + r.tag + "\r\n__exception__\r\n"
-	_ = r.write([]byte(block))
+	// Outside ClickHouse's compressed blocks (compress=1), as a server
+	// writes it: clients look for it in the bytes they received, before
+	// they decompress blocks. HTTP compression still wraps it.
+	_, _ = r.out.Write([]byte(block))
 	_ = r.finish()
 	r.closer = nil
 }

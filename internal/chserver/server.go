@@ -30,6 +30,7 @@ type Server struct {
 	codes     *codes
 	q         *queue
 	m         *metrics
+	describes describeCache
 
 	displayName, version, timezone string
 	fifoDir                        string

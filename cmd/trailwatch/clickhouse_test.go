@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/chserver"
+)
+
+func TestServeConfigFromFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`
+embedded:
+  clickhouse:
+    listen: 0.0.0.0:8123
+    read_max_execution_time: 10s
+    users:
+      - name: grafana
+        role: reader
+        password_sha256_hex: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
+`), 0o600)
+	g := globalFlags{configPath: good}
+	full, err := g.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := full.Embedded.ClickHouse
+	if cfg.Listen != "0.0.0.0:8123" || cfg.ReadTimeout != 10*time.Second || len(cfg.Users) != 1 || cfg.Users[0].Role != chserver.RoleReader || cfg.QueueSize != chserver.DefaultConfig().QueueSize {
+		t.Fatalf("%+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("embedded:\n  clickhouse:\n    listne: x\n"), 0o600)
+	if _, err := (&globalFlags{configPath: bad}).load(); err == nil || !strings.Contains(err.Error(), "listne") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	// A password-less user on a public address is refused, saying why.
+	open := filepath.Join(dir, "open.yaml")
+	os.WriteFile(open, []byte("embedded:\n  clickhouse:\n    listen: 0.0.0.0:8123\n    users: [{name: default, role: admin}]\n"), 0o600)
+	full, err = (&globalFlags{configPath: open}).load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := full.Embedded.ClickHouse.Validate(); err == nil || !strings.Contains(err.Error(), "no password") || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("validate: %v", err)
+	}
+}
+
+// syncBuffer is an io.Writer the test reads while the command writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestClickHouseServe runs `trailwatch clickhouse serve` on a free port,
+// queries it over HTTP, and stops it as a signal would.
+func TestClickHouseServe(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncBuffer{}
+	root := newRootCmd()
+	root.SetOut(out)
+	root.SetArgs([]string{"clickhouse", "serve", "--path", filepath.Join(dir, "ch"), "--listen", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	var url string
+	for deadline := time.Now().Add(60 * time.Second); url == ""; {
+		if _, rest, ok := strings.Cut(out.String(), "ClickHouse HTTP interface: "); ok {
+			url, _, _ = strings.Cut(rest, " ")
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve printed no URL")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Post(url+"/", "", strings.NewReader("SELECT 40 + 2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "42\n" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	// The data directory is free again.
+	if _, err := os.Stat(filepath.Join(dir, "ch")); err != nil {
+		t.Fatal(err)
+	}
+}

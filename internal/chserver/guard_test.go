@@ -1,0 +1,153 @@
+package chserver
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReaderCannotWrite tries every way we know for a reader to change
+// data, touch files or the network, or outlive its request; each must be
+// refused, and nothing may change.
+func TestReaderCannotWrite(t *testing.T) {
+	table := httpTable(t, "x UInt8")
+	admin(t, "INSERT INTO "+table+" VALUES (1)")
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.csv")
+	if err := os.WriteFile(secret, []byte("42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outfile := filepath.Join(dir, "out.csv")
+	reader := "reader:" + readerPassword
+
+	attempts := []struct {
+		name   string
+		params string
+		sql    string
+	}{
+		{"insert values", "", "INSERT INTO " + table + " VALUES (2)"},
+		{"insert format", q("query", "INSERT INTO "+table+" FORMAT CSV"), "2\n"},
+		{"insert select", "", "INSERT INTO " + table + " SELECT 2"},
+		{"insert function", "", "INSERT INTO FUNCTION file('" + outfile + "', 'CSV') SELECT 2"},
+		{"create", "", "CREATE TABLE r_evil (x UInt8) ENGINE = Memory"},
+		{"create temporary", "", "CREATE TEMPORARY TABLE r_tmp (x UInt8)"},
+		{"drop", "", "DROP TABLE " + table},
+		{"truncate", "", "TRUNCATE TABLE " + table},
+		{"alter delete", "", "ALTER TABLE " + table + " DELETE WHERE 1"},
+		{"lightweight delete", "", "DELETE FROM " + table + " WHERE 1"},
+		{"optimize", "", "OPTIMIZE TABLE " + table + " FINAL"},
+		{"kill", "", "KILL QUERY WHERE 1"},
+		{"system", "", "SYSTEM DROP DNS CACHE"},
+		{"set readonly", "", "SET readonly = 0"},
+		{"set into outfile", "", "SET max_threads = 1 INTO OUTFILE '" + outfile + "'"},
+		{"set union", "", "SET max_threads = 1 UNION ALL SELECT * FROM file('" + secret + "', 'CSV', 'x UInt8')"},
+		{"use into outfile", "", "USE default INTO OUTFILE '" + outfile + "'"},
+		{"use format", "", "USE default FORMAT CSV"},
+		{"readonly in url", q("readonly", "0"), "INSERT INTO " + table + " VALUES (2)"},
+		{"setting readonly in statement", "", "SELECT 1 SETTINGS readonly = 0"},
+		{"second statement", "", "SELECT 1; INSERT INTO " + table + " VALUES (2)"},
+		{"second statement after comment", "", "SELECT 1 /* ; */; INSERT INTO " + table + " VALUES (2)"},
+		{"line comment hides nothing", "", "SELECT 1 -- x\n; INSERT INTO " + table + " VALUES (2)"},
+		{"nested comment", "", "SELECT 1 /* /* */ ; INSERT INTO " + table + " VALUES (2)"},
+		{"query and body", q("query", "SELECT 1;"), "INSERT INTO " + table + " VALUES (2)"},
+		{"file table function", "", "SELECT * FROM file('" + secret + "', 'CSV', 'x UInt8')"},
+		{"file scalar", "", "SELECT file('" + secret + "')"},
+		{"file scalar in subquery", "", "SELECT (SELECT file('" + secret + "'))"},
+		{"file in where", "", "SELECT 1 WHERE file('" + secret + "') != ''"},
+		{"file in cte", "", "WITH (SELECT file('" + secret + "')) AS s SELECT s"},
+		{"url", "", "SELECT * FROM url('http://127.0.0.1:1/x', 'CSV', 'x UInt8')"},
+		{"remote", "", "SELECT * FROM remote('127.0.0.1:1', system.one)"},
+		{"s3", "", "SELECT * FROM s3('http://127.0.0.1:1/b/k', 'CSV', 'x UInt8')"},
+		{"executable", "", "SELECT * FROM executable('true', 'CSV', 'x UInt8')"},
+		{"into outfile", "", "SELECT 1 INTO OUTFILE '" + outfile + "'"},
+		{"explain file", "", "EXPLAIN SELECT * FROM file('" + secret + "', 'CSV', 'x UInt8')"},
+		{"explain pipeline url", "", "EXPLAIN PIPELINE SELECT * FROM url('http://127.0.0.1:1/x', 'CSV', 'x UInt8')"},
+		{"explain insert", "", "EXPLAIN INSERT INTO " + table + " SELECT 2"},
+		{"describe file", "", "DESCRIBE TABLE file('" + secret + "', 'CSV')"},
+		{"join file", "", "SELECT * FROM " + table + " AS a JOIN file('" + secret + "', 'CSV', 'x UInt8') AS b USING x"},
+		{"in file", "", "SELECT 1 WHERE 42 IN (SELECT x FROM file('" + secret + "', 'CSV', 'x UInt8'))"},
+		{"get insert", q("query", "INSERT INTO "+table+" VALUES (2)"), ""},
+	}
+	for _, a := range attempts {
+		t.Run(a.name, func(t *testing.T) {
+			r := call(t, "POST", a.params, strings.NewReader(a.sql), reader)
+			if r.status == 200 {
+				t.Fatalf("allowed: %q", r.body)
+			}
+			if !strings.HasPrefix(r.body, "Code: ") || r.header.Get("X-ClickHouse-Exception-Code") == "" {
+				t.Fatalf("%d without a ClickHouse error: %q", r.status, r.body)
+			}
+			if strings.Contains(r.body, "42") && !strings.Contains(a.sql, "42") {
+				t.Fatalf("the secret leaked: %q", r.body)
+			}
+			if _, err := os.Stat(outfile); err == nil {
+				t.Fatalf("wrote a file (%d %q)", r.status, r.body)
+			}
+		})
+	}
+	if got := admin(t, "SELECT count() FROM "+table+" FORMAT TSV"); got != "1\n" {
+		t.Fatalf("the table changed: %q rows", got)
+	}
+	if got := admin(t, "EXISTS TABLE r_evil FORMAT TSV"); got != "0\n" {
+		t.Fatal("a reader created a table")
+	}
+	if _, err := os.Stat(outfile); err == nil {
+		t.Fatal("a reader wrote a file")
+	}
+	// The engine's session was not left read-only or changed.
+	admin(t, "INSERT INTO "+table+" VALUES (3)")
+	if got := admin(t, "SELECT toString(getSetting('readonly')) FORMAT TSV"); got != "0\n" {
+		t.Fatalf("readonly after the attempts: %q", got)
+	}
+}
+
+// TestReaderCanRead: what a dashboard does stays allowed.
+func TestReaderCanRead(t *testing.T) {
+	table := httpTable(t, "tenant String, n UInt8")
+	admin(t, "INSERT INTO "+table+" VALUES ('a', 1), ('b', 2)")
+	reader := "reader:" + readerPassword
+	for _, sql := range []string{
+		"SELECT sum(n) FROM " + table,
+		"SELECT sum(n) FROM " + table + " SETTINGS max_threads = 1, max_execution_time = 5",
+		"WITH 1 AS one SELECT sum(n) + one - 1 FROM " + table,
+		"SELECT sum(number) FROM numbers(3) -- trailing comment",
+		"/* leading */ SELECT sum(n) FROM " + table,
+		"SHOW TABLES",
+		"DESCRIBE TABLE " + table,
+		"EXISTS TABLE " + table,
+		"EXPLAIN SELECT 1",
+		"SET max_threads = 2",
+		"USE default",
+		"SELECT count() FROM system.tables WHERE name = 'x'",
+		"SELECT * FROM format(CSV, 'x UInt8', '7')",
+		"SELECT 'file(x)', `file` FROM (SELECT 1 AS file)",
+		"SELECT 1 /* /* */ ; INSERT INTO " + table + " VALUES (2) */",
+	} {
+		r := call(t, "POST", "", strings.NewReader(sql), reader)
+		if r.status != 200 {
+			t.Errorf("%s: %d %s", sql, r.status, r.body)
+		}
+	}
+}
+
+func TestWriterCannotRead(t *testing.T) {
+	table := httpTable(t, "x UInt8")
+	writer := "writer:" + writerPassword
+	for _, sql := range []string{
+		"SELECT * FROM " + table,
+		"SHOW TABLES",
+		"CREATE TABLE w_evil (x UInt8) ENGINE = Memory",
+		"DROP TABLE " + table,
+		"INSERT INTO " + table + " SELECT 1",
+		"INSERT INTO FUNCTION file('w.csv', 'CSV') VALUES (1)",
+	} {
+		r := call(t, "POST", "", strings.NewReader(sql), writer)
+		if r.status != 403 || r.header.Get("X-ClickHouse-Exception-Code") != "497" && r.header.Get("X-ClickHouse-Exception-Code") != "164" {
+			t.Errorf("%s: %d %s", sql, r.status, r.body)
+		}
+	}
+	if r := call(t, "POST", "", strings.NewReader("INSERT INTO "+table+" VALUES (1)"), writer); r.status != 200 {
+		t.Fatalf("writer insert: %d %s", r.status, r.body)
+	}
+}
