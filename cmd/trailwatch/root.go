@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 		newQueryCmd(a),
 		newMigrateCmd(a),
 		newConfigCmd(a),
+		newRunCmd(a),
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),
