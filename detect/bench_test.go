@@ -74,16 +74,13 @@ func benchDetect(b *testing.B, decode bool) {
 	cpu0 := cpuTime()
 	alerts := 0
 	for b.Loop() {
-		var x *event.Event
+		x := &scratch
 		if decode {
-			d, err := DecodeEvent(s.lines[i])
-			if err != nil {
+			if err := DecodeEventInto(x, s.lines[i]); err != nil {
 				b.Fatal(err)
 			}
-			x = d
 		} else {
 			scratch = s.evs[i]
-			x = &scratch
 		}
 		if cycle > 0 {
 			x.Timestamp = x.Timestamp.Add(cycle)
