@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +56,16 @@ type caction struct {
 	typ    string
 	mode   string
 	target *cexpr
+	// targetName and targetType read the target account's login name and
+	// user type when the target is an account of an event the rule sees
+	// (user.id, target_user.id, prev.user.id, steps.x.user.id); nil when
+	// the event does not say.
+	targetName, targetType *cexpr
 }
+
+// accountTarget matches action targets that name an event's account: an
+// optional prev. or steps.NAME. prefix, then user.id or target_user.id.
+var accountTarget = regexp.MustCompile(`^((?:prev|steps\.[A-Za-z_][A-Za-z0-9_]*)\.)?(user|target_user)\.id$`)
 
 // Limits on durations, so one rule cannot ask for unbounded state.
 const (
@@ -219,6 +229,19 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		ca.target = ec.compile(src, src.Text, 0, &tsc)
 		if ca.target != nil && kindOfType(ca.target.typ) != lkStr {
 			ec.errAt(src, 0, "action %s: target must be a string (an account id), got %s", a.Type, ca.target.typ)
+		}
+		if m := accountTarget.FindStringSubmatch(strings.TrimSpace(src.Text)); ca.target != nil && m != nil {
+			// The responder needs the account's login name and type to rule
+			// out protected accounts; user.type exists for the acting
+			// account only.
+			nsc := tsc
+			nsc.what = "action " + a.Type + " target name"
+			ca.targetName = ec.compile(src, m[1]+m[2]+".name", 0, &nsc)
+			if m[2] == "user" {
+				ysc := tsc
+				ysc.what = "action " + a.Type + " target type"
+				ca.targetType = ec.compile(src, m[1]+"user.type", 0, &ysc)
+			}
 		}
 		c.actions = append(c.actions, ca)
 	}
