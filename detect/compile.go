@@ -264,6 +264,8 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		}
 	}
 
+	c.proj.setShape()
+
 	// Phase B: lower to closures, compile the fallback programs.
 	lw := &lowerer{proj: c.proj, steps: map[string]int{}, named: ec.named, aggs: c.aggs}
 	for i, n := range stepNames {

@@ -303,13 +303,9 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 	g.lastAlert = d.varint()
 	nrec := d.count()
 	table := make([]*rec, 0, nrec)
-	proj := rs.er.def.proj
+	shape := rs.er.def.proj.shape
 	for i := 0; i < nrec && d.err == nil; i++ {
-		r := readRec(d)
-		if int(r.ns) != len(proj.strs)+proj.aggStrs || int(r.nn) != len(proj.nums)+proj.aggNums || r.numObjs() != len(proj.objs) {
-			d.err = errors.New("event record shape")
-		}
-		table = append(table, r)
+		table = append(table, readRec(d, shape))
 	}
 	recAt := func() *rec {
 		i := d.uvarint()
@@ -421,8 +417,9 @@ func writeRec(b *snapWriter, r *rec) {
 	}
 }
 
-func readRec(d *snapReader) *rec {
-	r := &rec{id: d.str(), ts: d.varint(), seq: d.uvarint(), off: int32(d.varint()), fired: d.boolean()}
+// readRec reads a rec that must have the rule's shape.
+func readRec(d *snapReader, shape *recShape) *rec {
+	id, ts, seq, off, fired := d.str(), d.varint(), d.uvarint(), int32(d.varint()), d.boolean()
 	ns := d.count()
 	strs := make([]string, 0, min(ns, 64))
 	for i := 0; i < ns && d.err == nil; i++ {
@@ -434,17 +431,17 @@ func readRec(d *snapReader) *rec {
 		nums = append(nums, d.float())
 	}
 	no := d.count()
-	if ns > 255 || nn > 255 || no > 255 {
-		d.err = errors.New("event record too wide")
-		return r
+	if d.err == nil && (ns != int(shape.ns) || nn != int(shape.nn) || no != int(shape.no)) {
+		d.err = errors.New("event record shape")
 	}
-	r.shape(ns, nn, no)
-	for i, s := range strs {
-		r.setStr(i, s)
+	if d.err != nil {
+		return shape.new()
 	}
-	for i, x := range nums {
-		r.setNum(i, x)
-	}
+	r := shape.new()
+	r.id, r.ts, r.seq, r.off, r.fired = id, ts, seq, off, fired
+	copy(r.strs(), strs)
+	copy(r.nums(), nums)
+	objs := r.objs()
 	for i := 0; i < no && d.err == nil; i++ {
 		switch d.byte() {
 		case 1:
@@ -457,7 +454,7 @@ func readRec(d *snapReader) *rec {
 			for j := 0; j < m && d.err == nil; j++ {
 				x = append(x, event.Change{Field: d.str(), Old: d.str(), New: d.str()})
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		case 2:
 			isNil := d.boolean()
 			m := d.count()
@@ -468,7 +465,7 @@ func readRec(d *snapReader) *rec {
 			for j := 0; j < m && d.err == nil; j++ {
 				x = append(x, event.Related{Type: d.str(), ID: d.str()})
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		case 3:
 			isNil := d.boolean()
 			m := d.count()
@@ -480,7 +477,7 @@ func readRec(d *snapReader) *rec {
 				k := d.str()
 				x[k] = d.str()
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		}
 	}
 	return r
