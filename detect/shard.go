@@ -68,15 +68,15 @@ const noAlert = math.MinInt64
 
 // group is the state of one group key of one rule.
 type group struct {
-	key        string // tenant and group values, length-prefixed
-	prev, next *group // LRU, most recent first
-	sched      int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
-	lastAlert  int64
-	rule       int32
-	win        *winState
-	sq         *seqState
-	nv         *nvState
-	pv         *prevState
+	key       string // tenant and group values, length-prefixed
+	touched   uint64 // the rule's lru stamp of its last activity
+	sched     int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
+	lastAlert int64
+	rule      int32
+	win       *winState
+	sq        *seqState
+	nv        *nvState
+	pv        *prevState
 }
 
 // NewShard returns an empty shard for the engine's rules.
@@ -407,14 +407,15 @@ func (s *Shard) obtain(rs *ruleState) *group {
 		return g
 	}
 	if len(rs.groups) >= s.eng.cfg.MaxKeysPerRule {
-		if victim := rs.lru.oldest(); victim != nil {
+		if victim := rs.lru.oldest(rs.groups); victim != nil {
 			s.drop(rs, victim)
 			rs.c.evicted++
 		}
 	}
 	g := &group{key: s.sharedKey(rs), lastAlert: noAlert, rule: int32(rs.er.idx)}
 	rs.groups[g.key] = g
-	rs.lru.pushFront(g)
+	rs.lru.touch(g)
+	rs.lru.compact(len(rs.groups))
 	return g
 }
 
@@ -433,8 +434,7 @@ func (s *Shard) sharedKey(rs *ruleState) string {
 // drop removes a group (evicted or expired), recycling its recs.
 func (s *Shard) drop(rs *ruleState, g *group) {
 	delete(rs.groups, g.key)
-	rs.lru.remove(g)
-	g.sched = -1
+	g.sched = -1 // gone: its expiry and lru entries are skipped
 	switch {
 	case g.win != nil:
 		for _, r := range g.win.entries {
@@ -536,48 +536,6 @@ func suppressed(g *group, v *compiled, ts int64) bool {
 	}
 	return d < v.suppress
 }
-
-// lru is an intrusive list of a rule's groups, most recently active first:
-// the eviction order when the rule is at its key cap. It is event-driven,
-// so eviction is deterministic.
-type lru struct {
-	head, tail *group
-}
-
-func (l *lru) pushFront(g *group) {
-	g.prev, g.next = nil, l.head
-	if l.head != nil {
-		l.head.prev = g
-	}
-	l.head = g
-	if l.tail == nil {
-		l.tail = g
-	}
-}
-
-func (l *lru) remove(g *group) {
-	if g.prev != nil {
-		g.prev.next = g.next
-	} else if l.head == g {
-		l.head = g.next
-	}
-	if g.next != nil {
-		g.next.prev = g.prev
-	} else if l.tail == g {
-		l.tail = g.prev
-	}
-	g.prev, g.next = nil, nil
-}
-
-func (l *lru) touch(g *group) {
-	if l.head == g {
-		return
-	}
-	l.remove(g)
-	l.pushFront(g)
-}
-
-func (l *lru) oldest() *group { return l.tail }
 
 // expiryQueue holds groups by the second their state may expire: a min-heap
 // of seconds, each with the groups due then.

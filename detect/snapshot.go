@@ -56,7 +56,7 @@ func (s *Shard) Snapshot(w io.Writer) error {
 		}
 		gb.buf.Reset()
 		gb.uvarint(uint64(len(rs.groups)))
-		for g := rs.lru.head; g != nil; g = g.next {
+		for _, g := range rs.lru.ordered(rs.groups) {
 			writeGroup(&gb, g)
 		}
 		b.bytes(gb.buf.Bytes())
@@ -164,25 +164,23 @@ func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error)
 			rs.c = ruleCounters{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]}
 		}
 		gd := &snapReader{b: sr.groups}
-		ng := int(gd.uvarint())
+		ng := gd.count()
+		order := make([]*group, 0, ng)
 		for range ng {
 			g := readGroup(gd, rs)
 			if gd.err != nil {
 				return nil, rep, gd.fail()
 			}
-			rs.groups[g.key] = g
-			// written most recent first: append at the tail
-			g.prev = rs.lru.tail
-			if rs.lru.tail != nil {
-				rs.lru.tail.next = g
-			} else {
-				rs.lru.head = g
+			if rs.groups[g.key] != nil {
+				return nil, rep, fmt.Errorf("%w: rule %s: group listed twice", ErrSnapshotCorrupt, sr.id)
 			}
-			rs.lru.tail = g
+			rs.groups[g.key] = g
+			order = append(order, g) // written most recently active first
 			if g.sched > 0 {
 				s.expiry.push(g.sched, g)
 			}
 		}
+		rs.lru.restore(order)
 	}
 	for _, er := range e.rules {
 		if !seen[er.rule.ID] {
