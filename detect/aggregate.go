@@ -61,8 +61,8 @@ type accSlot struct {
 	extDirty bool         // the extreme left the window: recompute before use
 }
 
-func newAcc(aggs []*aggSpec) *acc {
-	a := &acc{slots: make([]accSlot, len(aggs))}
+func newAcc(aggs []*aggSpec) acc {
+	a := acc{slots: make([]accSlot, len(aggs))}
 	for i, g := range aggs {
 		if g.kind.usesStr() {
 			a.slots[i].distinct = &distinctSet{}

@@ -30,7 +30,7 @@ func (s *Shard) processEvent(rs *ruleState, v *compiled, ev *event.Event, out []
 		if v.suppress > 0 {
 			g = s.obtain(rs)
 		} else {
-			g = &group{key: string(s.keyBuf), lastAlert: noAlert}
+			g = &group{key: string(s.keyBuf), lastAlert: noAlert, rule: int32(rs.er.idx)}
 		}
 	}
 	out = s.emit(rs, v, g, firing{trigger: s.liveRec(ev)}, out)
@@ -68,10 +68,10 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	ts := ev.Timestamp.UnixNano()
 	g := s.obtain(rs)
-	if g.nv == nil {
-		g.nv = &nvState{first: ts}
+	nv := g.nv()
+	if len(nv.vals) == 0 {
+		nv.first = ts // new, or its values all expired
 	}
-	nv := g.nv
 	if ts < nv.first {
 		nv.first = ts
 	}
@@ -151,10 +151,7 @@ type prevState struct {
 
 func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
-	if g.pv == nil {
-		g.pv = &prevState{}
-	}
-	pv := g.pv
+	pv := g.pv()
 	var like *rec
 	if n := len(pv.recs); n > 0 {
 		like = pv.recs[n-1]
@@ -181,7 +178,7 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 // evalPrevious evaluates the condition for rec i with its predecessor (if
 // within the rule's span) as prev.
 func (s *Shard) evalPrevious(rs *ruleState, v *compiled, g *group, i int, live bool, out []Output) []Output {
-	pv := g.pv
+	pv := g.pv()
 	e := pv.recs[i]
 	if e.fired {
 		return out

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -66,17 +67,116 @@ type ruleCounters struct {
 // noAlert marks a group that has not alerted.
 const noAlert = math.MinInt64
 
-// group is the state of one group key of one rule.
+// group is the state of one group key of one rule: what every kind keeps.
+// A stateful rule's groups are one allocation each, the kind's state
+// following the group (winGroup, prevGroup, seqGroup, nvGroup), so an
+// update reaches its state without another pointer; the accessors below
+// return it, and check the kind.
 type group struct {
 	key       string // tenant and group values, length-prefixed
 	touched   uint64 // the rule's lru stamp of its last activity
 	sched     int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
 	lastAlert int64
 	rule      int32
-	win       *winState
-	sq        *seqState
-	nv        *nvState
-	pv        *prevState
+	kind      groupKind
+}
+
+type groupKind uint8
+
+const (
+	groupPlain groupKind = iota // single-event rules: suppression only
+	groupWindow
+	groupPrevious
+	groupSequence
+	groupNewValue
+)
+
+type winGroup struct {
+	group
+	win winState
+}
+
+type prevGroup struct {
+	group
+	pv prevState
+}
+
+type seqGroup struct {
+	group
+	sq seqState
+}
+
+type nvGroup struct {
+	group
+	nv nvState
+}
+
+// newGroup allocates a group of the rule's kind.
+func newGroup(k Kind) *group {
+	switch k {
+	case KindWindow:
+		g := &winGroup{}
+		g.kind = groupWindow
+		return &g.group
+	case KindPrevious:
+		g := &prevGroup{}
+		g.kind = groupPrevious
+		return &g.group
+	case KindSequence:
+		g := &seqGroup{}
+		g.kind = groupSequence
+		return &g.group
+	case KindNewValue:
+		g := &nvGroup{}
+		g.kind = groupNewValue
+		return &g.group
+	}
+	return &group{}
+}
+
+// The state accessors: g is the first field of the kind's struct, which
+// newGroup allocated whole.
+func (g *group) win() *winState {
+	g.must(groupWindow)
+	return &(*winGroup)(unsafe.Pointer(g)).win
+}
+
+func (g *group) pv() *prevState {
+	g.must(groupPrevious)
+	return &(*prevGroup)(unsafe.Pointer(g)).pv
+}
+
+func (g *group) sq() *seqState {
+	g.must(groupSequence)
+	return &(*seqGroup)(unsafe.Pointer(g)).sq
+}
+
+func (g *group) nv() *nvState {
+	g.must(groupNewValue)
+	return &(*nvGroup)(unsafe.Pointer(g)).nv
+}
+
+func (g *group) must(k groupKind) {
+	if g.kind != k {
+		panic("detect: group state of the wrong kind")
+	}
+}
+
+// hasState says whether the group holds kind state (beyond its last alert):
+// a window, sequence steps, values or previous events. Expired state is
+// emptied, so empty means none.
+func (g *group) hasState() bool {
+	switch g.kind {
+	case groupWindow:
+		return len(g.win().entries) > 0
+	case groupPrevious:
+		return len(g.pv().recs) > 0
+	case groupSequence:
+		return g.sq().steps != nil
+	case groupNewValue:
+		return len(g.nv().vals) > 0
+	}
+	return false
 }
 
 // NewShard returns an empty shard for the engine's rules.
@@ -412,7 +512,8 @@ func (s *Shard) obtain(rs *ruleState) *group {
 			rs.c.evicted++
 		}
 	}
-	g := &group{key: s.sharedKey(rs), lastAlert: noAlert, rule: int32(rs.er.idx)}
+	g := newGroup(rs.er.kind)
+	g.key, g.lastAlert, g.rule = s.sharedKey(rs), noAlert, int32(rs.er.idx)
 	rs.groups[g.key] = g
 	rs.lru.touch(g)
 	rs.lru.compact(len(rs.groups))
@@ -435,17 +536,20 @@ func (s *Shard) sharedKey(rs *ruleState) string {
 func (s *Shard) drop(rs *ruleState, g *group) {
 	delete(rs.groups, g.key)
 	g.sched = -1 // gone: its expiry and lru entries are skipped
-	switch {
-	case g.win != nil:
-		for _, r := range g.win.entries {
+	switch g.kind {
+	case groupWindow:
+		w := g.win()
+		for _, r := range w.entries {
 			rs.pool.put(r)
 		}
-	case g.pv != nil:
-		for _, r := range g.pv.recs {
+		*w = winState{}
+	case groupPrevious:
+		pv := g.pv()
+		for _, r := range pv.recs {
 			rs.pool.put(r)
 		}
+		*pv = prevState{}
 	}
-	g.win, g.pv = nil, nil
 }
 
 // schedule makes sure the group is examined when the watermark passes
@@ -493,31 +597,40 @@ func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive boo
 		deadline = g.lastAlert + v.suppress
 	}
 	rs := s.rules[g.rule]
-	switch {
-	case g.win != nil:
-		g.win.trim(v, wm, &rs.pool)
-		if n := len(g.win.entries); n > 0 {
-			deadline = max(deadline, g.win.entries[n-1].ts+v.window)
-		} else {
-			g.win = nil
+	switch g.kind {
+	case groupWindow:
+		if w := g.win(); len(w.entries) > 0 {
+			w.trim(v, wm, &rs.pool)
+			if n := len(w.entries); n > 0 {
+				deadline = max(deadline, w.entries[n-1].ts+v.window)
+			}
 		}
-	case g.sq != nil:
-		if d, ok := g.sq.trim(v, wm); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.sq = nil
+	case groupSequence:
+		if sq := g.sq(); sq.steps != nil {
+			if d, ok := sq.trim(v, wm); ok {
+				deadline = max(deadline, d)
+			} else {
+				sq.steps = nil
+			}
 		}
-	case g.nv != nil:
-		if d, ok := g.nv.trim(v, wm); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.nv = nil
+	case groupNewValue:
+		if nv := g.nv(); len(nv.vals) > 0 {
+			if d, ok := nv.trim(v, wm); ok {
+				deadline = max(deadline, d)
+			} else {
+				*nv = nvState{}
+			}
 		}
-	case g.pv != nil:
-		if d, ok := g.pv.trim(v, wm, &rs.pool); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.pv = nil
+	case groupPrevious:
+		if pv := g.pv(); len(pv.recs) > 0 {
+			if d, ok := pv.trim(v, wm, &rs.pool); ok {
+				deadline = max(deadline, d)
+			} else {
+				for _, r := range pv.recs {
+					rs.pool.put(r)
+				}
+				*pv = prevState{}
+			}
 		}
 	}
 	return deadline, deadline > wm

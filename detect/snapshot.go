@@ -237,19 +237,23 @@ func writeGroup(b *snapWriter, g *group) {
 			table = append(table, r)
 		}
 	}
-	switch {
-	case g.win != nil:
-		for _, r := range g.win.entries {
+	kind := g.kind
+	if !g.hasState() {
+		kind = groupPlain
+	}
+	switch kind {
+	case groupWindow:
+		for _, r := range g.win().entries {
 			ref(r)
 		}
-	case g.sq != nil:
-		for _, l := range g.sq.steps {
+	case groupSequence:
+		for _, l := range g.sq().steps {
 			for _, r := range l {
 				ref(r)
 			}
 		}
-	case g.pv != nil:
-		for _, r := range g.pv.recs {
+	case groupPrevious:
+		for _, r := range g.pv().recs {
 			ref(r)
 		}
 	}
@@ -257,36 +261,40 @@ func writeGroup(b *snapWriter, g *group) {
 	for _, r := range table {
 		writeRec(b, r)
 	}
-	switch {
-	case g.win != nil:
+	switch kind {
+	case groupWindow:
+		w := g.win()
 		b.byte(1)
-		b.uvarint(uint64(len(g.win.entries)))
-		for _, r := range g.win.entries {
+		b.uvarint(uint64(len(w.entries)))
+		for _, r := range w.entries {
 			b.uvarint(uint64(recs[r]))
 		}
-		b.uvarint(uint64(g.win.tailStart))
-		writeAcc(b, g.win.tail)
-	case g.sq != nil:
+		b.uvarint(uint64(w.tailStart))
+		writeAcc(b, &w.tail)
+	case groupSequence:
+		sq := g.sq()
 		b.byte(2)
-		b.uvarint(uint64(len(g.sq.steps)))
-		for _, l := range g.sq.steps {
+		b.uvarint(uint64(len(sq.steps)))
+		for _, l := range sq.steps {
 			b.uvarint(uint64(len(l)))
 			for _, r := range l {
 				b.uvarint(uint64(recs[r]))
 			}
 		}
-	case g.nv != nil:
+	case groupNewValue:
+		nv := g.nv()
 		b.byte(3)
-		b.varint(g.nv.first)
-		b.uvarint(uint64(len(g.nv.vals)))
-		for _, it := range g.nv.vals {
+		b.varint(nv.first)
+		b.uvarint(uint64(len(nv.vals)))
+		for _, it := range nv.vals {
 			b.str(it.v)
 			b.varint(it.last)
 		}
-	case g.pv != nil:
+	case groupPrevious:
+		pv := g.pv()
 		b.byte(4)
-		b.uvarint(uint64(len(g.pv.recs)))
-		for _, r := range g.pv.recs {
+		b.uvarint(uint64(len(pv.recs)))
+		for _, r := range pv.recs {
 			b.uvarint(uint64(recs[r]))
 		}
 	default:
@@ -294,8 +302,12 @@ func writeGroup(b *snapWriter, g *group) {
 	}
 }
 
+// stateBytes are the kind bytes of a snapshot's group state, by group kind.
+var stateBytes = map[groupKind]byte{groupWindow: 1, groupSequence: 2, groupNewValue: 3, groupPrevious: 4}
+
 func readGroup(d *snapReader, rs *ruleState) *group {
-	g := &group{rule: int32(rs.er.idx)}
+	g := newGroup(rs.er.kind)
+	g.rule = int32(rs.er.idx)
 	g.key = d.str()
 	g.sched = d.varint()
 	g.lastAlert = d.varint()
@@ -313,15 +325,22 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		}
 		return table[i]
 	}
-	switch d.byte() {
+	kb := d.byte()
+	if kb != 0 && kb != stateBytes[g.kind] {
+		if d.err == nil {
+			d.err = fmt.Errorf("group state of kind %d for a %s rule", kb, rs.er.kind)
+		}
+		return g
+	}
+	switch kb {
 	case 1:
-		w := &winState{}
+		w := g.win()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			w.entries = append(w.entries, recAt())
 		}
 		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
-		w.tail = readAcc(d)
+		w.tail = *readAcc(d)
 		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
 			d.err = errors.New("window shape")
 		} else {
@@ -332,10 +351,10 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 				}
 			}
 		}
-		g.win = w
 	case 2:
-		sq := &seqState{}
+		sq := g.sq()
 		ns := d.count()
+		sq.steps = make([][]*rec, 0, ns)
 		for k := 0; k < ns && d.err == nil; k++ {
 			var l []*rec
 			n := d.count()
@@ -347,21 +366,19 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		if len(sq.steps) != len(rs.er.def.steps) {
 			d.err = errors.New("sequence shape")
 		}
-		g.sq = sq
 	case 3:
-		nv := &nvState{first: d.varint()}
+		nv := g.nv()
+		nv.first = d.varint()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			nv.vals = append(nv.vals, nvItem{v: d.str(), last: d.varint()})
 		}
-		g.nv = nv
 	case 4:
-		pv := &prevState{}
+		pv := g.pv()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			pv.recs = append(pv.recs, recAt())
 		}
-		g.pv = pv
 	}
 	return g
 }

@@ -11,7 +11,7 @@ import (
 // event), kept up to date as events arrive and leave.
 type winState struct {
 	entries   []*rec
-	tail      *acc
+	tail      acc
 	tailStart int // first entry of the tail window
 }
 
@@ -22,10 +22,10 @@ const maxReevalWork = 1 << 20
 
 func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
-	if g.win == nil {
-		g.win = &winState{tail: newAcc(v.aggs)}
+	w := g.win()
+	if w.tail.slots == nil {
+		w.tail = newAcc(v.aggs)
 	}
-	w := g.win
 	var like *rec
 	if n := len(w.entries); n > 0 {
 		like = w.entries[n-1]
@@ -100,7 +100,7 @@ func (s *Shard) windowStart(w *winState, v *compiled, j int) int {
 // with entry j as the triggering event (live: it is the event being
 // processed).
 func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live bool, out []Output) []Output {
-	w := g.win
+	w := g.win()
 	e := w.entries[j]
 	if e.fired {
 		return out
@@ -109,7 +109,7 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 		rs.c.suppressed++
 		return out
 	}
-	a := w.tail
+	a := &w.tail
 	lo := w.tailStart
 	if j != len(w.entries)-1 {
 		lo = s.windowStart(w, v, j)
@@ -149,7 +149,8 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 	a := rs.scratch
 	if a == nil || len(a.slots) != len(v.aggs) {
-		a = newAcc(v.aggs)
+		na := newAcc(v.aggs)
+		a = &na
 		rs.scratch = a
 	}
 	a.reset(v.aggs)
