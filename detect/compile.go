@@ -22,6 +22,8 @@ type compiled struct {
 	group    []string // the group_by items as written, the keys of alert.group
 	window   int64
 	aggs     []*aggSpec
+	accNums  int // numbers and distinct sets in the window's accumulators
+	accSets  int
 	named    []*cexpr
 	namedIdx []string
 	cond     *cexpr // nil: always
@@ -252,18 +254,7 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 	// The projection, with the aggregates' argument slots after it.
 	c.aggs = ec.aggs
 	c.proj = newProjection(ec.paths)
-	for _, a := range c.aggs {
-		switch {
-		case a.kind == aggCount:
-		case a.kind.usesStr():
-			a.slot = len(c.proj.strs) + c.proj.aggStrs
-			c.proj.aggStrs++
-		default:
-			a.slot = len(c.proj.nums) + c.proj.aggNums
-			c.proj.aggNums++
-		}
-	}
-
+	c.accNums, c.accSets = accLayout(c.aggs, c.proj)
 	c.proj.setShape()
 
 	// Phase B: lower to closures, compile the fallback programs.

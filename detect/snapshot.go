@@ -21,13 +21,18 @@ import (
 // events. Restoring it and continuing gives exactly the outputs the
 // uninterrupted shard would have given.
 //
-// Format (version 1): "TWDETECT" | uvarint version | engine fingerprint |
+// Format (version 2): "TWDETECT" | uvarint version | engine fingerprint |
 // shard scalars | per rule: id, fingerprint, state key, length-prefixed
 // groups | CRC-32 (Castagnoli) of everything before it.
+//
+// Version 2 writes a window's accumulator as its numbers and distinct sets
+// (distinct aggregates of one argument share a set); version 1 wrote a
+// slot per aggregate. Another version is refused (ErrSnapshotIncompatible),
+// never misread: the runner rebuilds that state by replay.
 
 const (
 	snapshotMagic   = "TWDETECT"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -341,15 +346,8 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		}
 		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
 		w.tail = *readAcc(d)
-		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
+		if d.err == nil && (w.tailStart > len(w.entries) || !w.tail.fits(rs.er.def)) {
 			d.err = errors.New("window shape")
-		} else {
-			// Only distinct aggregates keep a set.
-			for i, ag := range rs.er.def.aggs {
-				if !ag.kind.usesStr() {
-					w.tail.slots[i].distinct = nil
-				}
-			}
 		}
 	case 2:
 		sq := g.sq()
@@ -500,16 +498,13 @@ func readRec(d *snapReader, shape *recShape) *rec {
 
 func writeAcc(b *snapWriter, a *acc) {
 	b.varint(int64(a.n))
-	b.uvarint(uint64(len(a.slots)))
-	for i := range a.slots {
-		sl := &a.slots[i]
-		b.float(sl.num)
-		b.float(sl.ext)
-		b.boolean(sl.extDirty)
-		d := sl.distinct
-		if d == nil {
-			d = &distinctSet{}
-		}
+	b.uvarint(uint64(len(a.nums)))
+	for _, x := range a.nums {
+		b.float(x)
+	}
+	b.uvarint(uint64(len(a.sets)))
+	for i := range a.sets {
+		d := &a.sets[i]
 		b.boolean(d.big != nil)
 		if d.big != nil {
 			keys := make([]string, 0, len(d.big))
@@ -534,25 +529,28 @@ func writeAcc(b *snapWriter, a *acc) {
 
 func readAcc(d *snapReader) *acc {
 	a := &acc{n: int(d.varint())}
-	n := d.count()
-	a.slots = make([]accSlot, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		sl := &a.slots[i]
-		sl.num = d.float()
-		sl.ext = d.float()
-		sl.extDirty = d.boolean()
+	if n := d.count(); n > 0 {
+		a.nums = make([]float64, 0, min(n, 64))
+		for i := 0; i < n && d.err == nil; i++ {
+			a.nums = append(a.nums, d.float())
+		}
+	}
+	if n := d.count(); n > 0 {
+		a.sets = make([]distinctSet, n)
+	}
+	for i := 0; i < len(a.sets) && d.err == nil; i++ {
+		set := &a.sets[i]
 		big := d.boolean()
 		m := d.count()
-		sl.distinct = &distinctSet{}
 		if big {
-			sl.distinct.big = make(map[string]int32, m)
+			set.big = make(map[string]int32, m)
 		}
 		for j := 0; j < m && d.err == nil; j++ {
 			v, c := d.str(), int32(d.varint())
 			if big {
-				sl.distinct.big[v] = c
+				set.big[v] = c
 			} else {
-				sl.distinct.small = append(sl.distinct.small, distinctItem{v, c})
+				set.small = append(set.small, distinctItem{v, c})
 			}
 		}
 	}

@@ -70,14 +70,10 @@ func groupBytes(g *group) int64 {
 			n += recBytes(r)
 		}
 		a := &w.tail
-		n += int64(len(a.slots)) * int64(unsafe.Sizeof(accSlot{}))
-		for i := range a.slots {
-			d := a.slots[i].distinct
-			if d == nil {
-				continue
-			}
-			n += int64(unsafe.Sizeof(*d)) + int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{}))
-			n += int64(len(d.big)) * 48
+		n += int64(cap(a.nums))*8 + int64(cap(a.sets))*int64(unsafe.Sizeof(distinctSet{}))
+		for i := range a.sets {
+			d := &a.sets[i]
+			n += int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{})) + int64(len(d.big))*48
 		}
 	case groupSequence:
 		n += int64(unsafe.Sizeof(seqGroup{}))

@@ -23,8 +23,8 @@ const maxReevalWork = 1 << 20
 func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
 	w := g.win()
-	if w.tail.slots == nil {
-		w.tail = newAcc(v.aggs)
+	if len(w.entries) == 0 && !w.tail.fits(v) {
+		w.tail = newAcc(v) // a new window (an emptied one keeps its reset accumulator)
 	}
 	var like *rec
 	if n := len(w.entries); n > 0 {
@@ -148,8 +148,8 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 
 func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 	a := rs.scratch
-	if a == nil || len(a.slots) != len(v.aggs) {
-		na := newAcc(v.aggs)
+	if a == nil || !a.fits(v) {
+		na := newAcc(v)
 		a = &na
 		rs.scratch = a
 	}
@@ -162,7 +162,7 @@ func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 	c := &s.ctx
 	for _, ag := range v.aggs {
-		if ag.arg == nil {
+		if ag.arg == nil || ag.shared {
 			continue
 		}
 		if ag.kind.usesStr() {
