@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -147,6 +148,12 @@ func (nv *nvState) trim(v *compiled, wm int64) (int64, bool) {
 // land between them).
 type prevState struct {
 	recs []*rec
+	// trimSec is the second of the group's pending entry in the shard's
+	// trims queue (0: none): a group left with two or more recs is looked at
+	// again once the watermark passes its second rec, so a burst of events
+	// followed by silence keeps one rec, not the whole burst, for the rule's
+	// span (months, for a dormant-account rule).
+	trimSec int64
 }
 
 func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
@@ -172,7 +179,42 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	pv.trim(v, s.watermark(), &rs.pool)
 	s.schedule(g, pv.recs[len(pv.recs)-1].ts+v.previous)
+	s.scheduleTrim(g, pv)
 	return out
+}
+
+// scheduleTrim queues the group to be trimmed when the watermark passes its
+// second rec, unless it is queued already (it is then re-queued at its turn).
+func (s *Shard) scheduleTrim(g *group, pv *prevState) {
+	if pv.trimSec != 0 || len(pv.recs) < 2 {
+		return
+	}
+	pv.trimSec = pv.recs[1].ts/int64(time.Second) + 1
+	s.trims.push(pv.trimSec, g)
+}
+
+// expireTrims trims the previous-event groups whose turn has come.
+func (s *Shard) expireTrims(wm int64) {
+	for {
+		sec, gs, ok := s.trims.popUntil(wm / int64(time.Second))
+		if !ok {
+			return
+		}
+		for _, g := range gs {
+			if g.sched == -1 {
+				continue // dropped
+			}
+			pv := g.pv()
+			if pv.trimSec != sec {
+				continue
+			}
+			pv.trimSec = 0
+			if len(pv.recs) >= 2 {
+				pv.trim(s.rules[g.rule].er.variant(g.tenant()), wm, &s.rules[g.rule].pool)
+			}
+			s.scheduleTrim(g, pv)
+		}
+	}
 }
 
 // evalPrevious evaluates the condition for rec i with its predecessor (if

@@ -36,6 +36,7 @@ type Shard struct {
 	maxTs   int64 // newest event time seen, unix ns
 	seq     uint64
 	expiry  expiryQueue
+	trims   expiryQueue // previous-event groups to trim (prevState.trimSec)
 	ctx     evalCtx
 	zones   zones
 	keyBuf  []byte
@@ -566,6 +567,13 @@ func (s *Shard) schedule(g *group, deadline int64) {
 // expire frees the state the watermark has made useless.
 func (s *Shard) expire() {
 	wm := s.watermark()
+	s.expireGroups(wm)
+	s.expireTrims(wm)
+}
+
+// expireGroups examines the groups whose expiry is due: it frees what the
+// watermark has made useless and drops groups left with nothing.
+func (s *Shard) expireGroups(wm int64) {
 	limit := wm / int64(time.Second)
 	for {
 		sec, gs, ok := s.expiry.popUntil(limit)
@@ -625,6 +633,7 @@ func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive boo
 		if pv := g.pv(); len(pv.recs) > 0 {
 			if d, ok := pv.trim(v, wm, &rs.pool); ok {
 				deadline = max(deadline, d)
+				s.scheduleTrim(g, pv)
 			} else {
 				for _, r := range pv.recs {
 					rs.pool.put(r)

@@ -26,8 +26,8 @@ import (
 // groups | CRC-32 (Castagnoli) of everything before it.
 //
 // Version 2 writes a window's accumulator as its numbers and distinct sets
-// (distinct aggregates of one argument share a set); version 1 wrote a
-// slot per aggregate. Another version is refused (ErrSnapshotIncompatible),
+// (distinct aggregates of one argument share a set), and a previous-event
+// group's pending trim; version 1 wrote a slot per aggregate. Another version is refused (ErrSnapshotIncompatible),
 // never misread: the runner rebuilds that state by replay.
 
 const (
@@ -184,6 +184,9 @@ func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error)
 			if g.sched > 0 {
 				s.expiry.push(g.sched, g)
 			}
+			if g.kind == groupPrevious && g.pv().trimSec > 0 {
+				s.trims.push(g.pv().trimSec, g)
+			}
 		}
 		rs.lru.restore(order)
 	}
@@ -302,6 +305,7 @@ func writeGroup(b *snapWriter, g *group) {
 		for _, r := range pv.recs {
 			b.uvarint(uint64(recs[r]))
 		}
+		b.varint(pv.trimSec)
 	default:
 		b.byte(0)
 	}
@@ -376,6 +380,9 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			pv.recs = append(pv.recs, recAt())
+		}
+		if pv.trimSec = d.varint(); pv.trimSec < 0 {
+			d.err = errors.New("trim schedule")
 		}
 	}
 	return g
