@@ -196,11 +196,11 @@ func (s *Shard) scheduleTrim(g *group, pv *prevState) {
 // expireTrims trims the previous-event groups whose turn has come.
 func (s *Shard) expireTrims(wm int64) {
 	for {
-		sec, gs, ok := s.trims.popUntil(wm / int64(time.Second))
+		sec, b, ok := s.trims.popUntil(wm / int64(time.Second))
 		if !ok {
 			return
 		}
-		for _, g := range gs {
+		for _, g := range *b {
 			if g.sched == -1 {
 				continue // dropped
 			}
@@ -214,6 +214,7 @@ func (s *Shard) expireTrims(wm int64) {
 			}
 			s.scheduleTrim(g, pv)
 		}
+		s.trims.recycle(b)
 	}
 }
 
@@ -258,11 +259,12 @@ func (pv *prevState) trim(v *compiled, wm int64, pool *recPool) (int64, bool) {
 		k++
 	}
 	if k > 0 {
-		for i := 0; i < k; i++ {
-			pool.put(pv.recs[i])
-			pv.recs[i] = nil
+		for _, r := range pv.recs[:k] {
+			pool.put(r)
 		}
-		pv.recs = pv.recs[k:]
+		n := copy(pv.recs, pv.recs[k:])
+		clear(pv.recs[n:])
+		pv.recs = pv.recs[:n]
 	}
 	if len(pv.recs) == 0 {
 		return 0, false

@@ -248,7 +248,9 @@ type recPool struct {
 	free []*rec
 }
 
-const maxPooledRecs = 1024
+// maxPooledRecs bounds a rule's pool: enough to absorb what expiry frees at
+// once (a second's worth of groups) so steady state allocates no recs.
+const maxPooledRecs = 1 << 14
 
 // get returns an empty rec of the shape, reused when the pool has one.
 func (p *recPool) get(sh *recShape) *rec {

@@ -576,11 +576,11 @@ func (s *Shard) expire() {
 func (s *Shard) expireGroups(wm int64) {
 	limit := wm / int64(time.Second)
 	for {
-		sec, gs, ok := s.expiry.popUntil(limit)
+		sec, b, ok := s.expiry.popUntil(limit)
 		if !ok {
 			return
 		}
-		for _, g := range gs {
+		for _, g := range *b {
 			if g.sched != sec {
 				continue // dropped, or re-queued elsewhere
 			}
@@ -594,6 +594,7 @@ func (s *Shard) expireGroups(wm int64) {
 			}
 			s.schedule(g, deadline)
 		}
+		s.expiry.recycle(b)
 	}
 }
 
@@ -663,24 +664,45 @@ func suppressed(g *group, v *compiled, ts int64) bool {
 // of seconds, each with the groups due then.
 type expiryQueue struct {
 	secs    []int64
-	buckets map[int64][]*group
+	buckets map[int64]*[]*group
+	spare   []*[]*group // emptied buckets, for reuse
 }
 
 func (q *expiryQueue) push(sec int64, g *group) {
 	if q.buckets == nil {
-		q.buckets = map[int64][]*group{}
+		q.buckets = map[int64]*[]*group{}
 	}
 	b, ok := q.buckets[sec]
 	if !ok {
 		q.secs = append(q.secs, sec)
 		up(q.secs, len(q.secs)-1)
+		if n := len(q.spare); n > 0 {
+			b = q.spare[n-1]
+			q.spare = q.spare[:n-1]
+		} else {
+			b = new([]*group)
+		}
+		q.buckets[sec] = b
 	}
-	q.buckets[sec] = append(b, g)
+	*b = append(*b, g)
+}
+
+// maxSpareBuckets bounds the emptied buckets kept for reuse.
+const maxSpareBuckets = 64
+
+// recycle takes back a bucket popUntil returned, once its groups are seen.
+func (q *expiryQueue) recycle(b *[]*group) {
+	if len(q.spare) >= maxSpareBuckets {
+		return
+	}
+	clear(*b)
+	*b = (*b)[:0]
+	q.spare = append(q.spare, b)
 }
 
 // popUntil removes and returns the earliest bucket if it is at or before
-// limit.
-func (q *expiryQueue) popUntil(limit int64) (int64, []*group, bool) {
+// limit; hand it back with recycle.
+func (q *expiryQueue) popUntil(limit int64) (int64, *[]*group, bool) {
 	if len(q.secs) == 0 || q.secs[0] > limit {
 		return 0, nil, false
 	}
@@ -689,9 +711,9 @@ func (q *expiryQueue) popUntil(limit int64) (int64, []*group, bool) {
 	q.secs[0] = q.secs[n]
 	q.secs = q.secs[:n]
 	down(q.secs, 0)
-	gs := q.buckets[sec]
+	b := q.buckets[sec]
 	delete(q.buckets, sec)
-	return sec, gs, true
+	return sec, b, true
 }
 
 func up(h []int64, i int) {

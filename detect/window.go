@@ -76,9 +76,9 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 	}
 
 	// Bound the window, oldest first.
-	for len(w.entries) > s.eng.cfg.MaxWindowEvents {
-		rs.pool.put(w.dropFront(v))
-		rs.c.overflow++
+	if k := len(w.entries) - s.eng.cfg.MaxWindowEvents; k > 0 {
+		w.dropFront(v, k, &rs.pool)
+		rs.c.overflow += uint64(k)
 	}
 	w.trim(v, s.watermark(), &rs.pool)
 	if len(w.entries) > 0 {
@@ -229,28 +229,34 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 	c.failed = false
 }
 
-// dropFront removes the oldest entry and returns it.
-func (w *winState) dropFront(v *compiled) *rec {
-	r := w.entries[0]
-	if w.tailStart == 0 {
-		w.tail.remove(v.aggs, r)
-	} else {
-		w.tailStart--
+// dropFront removes the k oldest entries, returning them to the pool. The
+// rest move down, so the array keeps its capacity for the entries to come.
+func (w *winState) dropFront(v *compiled, k int, pool *recPool) {
+	for _, r := range w.entries[:k] {
+		if w.tailStart == 0 {
+			w.tail.remove(v.aggs, r)
+		} else {
+			w.tailStart--
+		}
+		pool.put(r)
 	}
-	w.entries[0] = nil
-	w.entries = w.entries[1:]
-	return r
+	n := copy(w.entries, w.entries[k:])
+	clear(w.entries[n:])
+	w.entries = w.entries[:n]
 }
 
 // trim drops entries no future window can contain: those at or before
 // watermark - window.
 func (w *winState) trim(v *compiled, wm int64, pool *recPool) {
 	lo := wm - v.window
-	for len(w.entries) > 0 && w.entries[0].ts <= lo {
-		pool.put(w.dropFront(v))
+	k := 0
+	for k < len(w.entries) && w.entries[k].ts <= lo {
+		k++
+	}
+	if k > 0 {
+		w.dropFront(v, k, pool)
 	}
 	if len(w.entries) == 0 {
-		w.entries = nil
 		w.tail.reset(v.aggs)
 		w.tailStart = 0
 	}
