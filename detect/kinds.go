@@ -149,10 +149,13 @@ func (nv *nvState) trim(v *compiled, wm int64) (int64, bool) {
 type prevState struct {
 	recs []*rec
 	// trimSec is the second of the group's pending entry in the shard's
-	// trims queue (0: none): a group left with two or more recs is looked at
-	// again once the watermark passes its second rec, so a burst of events
-	// followed by silence keeps one rec, not the whole burst, for the rule's
-	// span (months, for a dormant-account rule).
+	// trims queue (0: none): a group left with three or more recs (a burst
+	// within the lateness) is looked at again once the watermark passes its
+	// second rec, so a burst followed by silence keeps at most two recs, not
+	// the whole burst, for the rule's span (months, for a dormant-account
+	// rule). Two recs (the usual state: the previous event and the newest)
+	// are left to the group's next event, which trims them anyway: queueing
+	// every group would cost a visit to cold memory per event.
 	trimSec int64
 }
 
@@ -183,10 +186,11 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 	return out
 }
 
-// scheduleTrim queues the group to be trimmed when the watermark passes its
-// second rec, unless it is queued already (it is then re-queued at its turn).
+// scheduleTrim queues a group holding a burst (three or more recs) to be
+// trimmed when the watermark passes its second rec, unless it is queued
+// already (it is then re-queued at its turn).
 func (s *Shard) scheduleTrim(g *group, pv *prevState) {
-	if pv.trimSec != 0 || len(pv.recs) < 2 {
+	if pv.trimSec != 0 || len(pv.recs) < 3 {
 		return
 	}
 	pv.trimSec = pv.recs[1].ts/int64(time.Second) + 1
