@@ -100,7 +100,7 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 			nv.vals = append(nv.vals[:oldest], nv.vals[oldest+1:]...)
 			rs.c.overflow++
 		}
-		nv.vals = append(nv.vals, nvItem{v: s.strs.str(val), last: ts})
+		nv.vals = append(nv.vals, nvItem{v: s.strs.in.str(val), last: ts})
 	}
 	s.schedule(g, ts+v.history)
 	if !isNew || ts-nv.first < v.minHist {

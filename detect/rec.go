@@ -207,7 +207,7 @@ func (p *projection) paths() []string {
 // rule that keeps it). like is the group's newest rec, if any: a person's
 // name, address and country repeat from event to event, so equal strings
 // are shared with it before the interner is asked.
-func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPool, in *interner, like *rec) *rec {
+func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPool, cp *evStrings, like *rec) *rec {
 	_, off := ev.Timestamp.Zone()
 	r := pool.get(p.shape)
 	r.id, r.ts, r.seq, r.off, r.fired = id, ev.Timestamp.UnixNano(), seq, int32(off), false
@@ -218,12 +218,17 @@ func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPo
 		likeStrs = like.strs()
 	}
 	for i, f := range p.strs {
+		if x, ok := cp.get(f.offset, seq); ok {
+			strs[i] = x
+			continue
+		}
 		v := f.str(base)
 		if i < len(likeStrs) && likeStrs[i] == v {
 			strs[i] = likeStrs[i]
-			continue
+		} else {
+			strs[i] = cp.in.str(v)
 		}
-		strs[i] = in.str(v)
+		cp.set(f.offset, seq, strs[i])
 	}
 	nums := r.nums()
 	for i, f := range p.nums {
@@ -270,6 +275,32 @@ func (p *recPool) put(r *rec) {
 		return
 	}
 	p.free = append(p.free, r)
+}
+
+// evStrings holds the copies of the current event's string fields that its
+// recs keep, so every rule keeping a field shares one copy and one look-up
+// (several rules usually keep user.id and user.name). Entries are valid for
+// one event: the shard's arrival counter tags them.
+type evStrings struct {
+	in   interner
+	seq  [eventWords]uint64
+	strs [eventWords]string
+}
+
+// eventWords indexes string fields by their offset in the event, in words.
+const eventWords = unsafe.Sizeof(event.Event{}) / 8
+
+func (e *evStrings) get(offset uintptr, seq uint64) (string, bool) {
+	i := offset / 8
+	if e.seq[i] != seq {
+		return "", false
+	}
+	return e.strs[i], true
+}
+
+func (e *evStrings) set(offset uintptr, seq uint64, v string) {
+	i := offset / 8
+	e.seq[i], e.strs[i] = seq, v
 }
 
 // interner shares copies of the short strings recs keep (actions,

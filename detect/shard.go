@@ -30,25 +30,26 @@ import (
 // do not (their state for that time may be gone), and Process reports it in
 // an OutputLate so it is never silently dropped.
 type Shard struct {
-	eng     *Engine
-	rules   []*ruleState
-	started bool
-	maxTs   int64 // newest event time seen, unix ns
-	seq     uint64
-	expiry  expiryQueue
-	trims   expiryQueue // previous-event groups to trim (prevState.trimSec)
-	ctx     evalCtx
-	zones   zones
-	keyBuf  []byte
-	partBuf []byte
-	aggBuf  []aggOut
-	vm      vm.VM
-	scratch scratchEvents
-	tenants map[string]string // interned tenant ids
-	strs    interner
-	evID    string // the current event's id, copied once (see eventID)
-	events  uint64
-	late    uint64
+	eng      *Engine
+	rules    []*ruleState
+	started  bool
+	maxTs    int64 // newest event time seen, unix ns
+	seq      uint64
+	expiry   expiryQueue
+	trims    expiryQueue // previous-event groups to trim (prevState.trimSec)
+	ctx      evalCtx
+	zones    zones
+	keyBuf   []byte
+	partBuf  []byte
+	aggBuf   []aggOut
+	vm       vm.VM
+	scratch  scratchEvents
+	tenants  map[string]string // interned tenant ids
+	strs     evStrings         // copies of the current event's strings, and the interner behind them
+	evID     string            // the current event's id, copied once (see eventID)
+	evTenant string            // the current event's tenant, interned once
+	events   uint64
+	late     uint64
 }
 
 // ruleState is one rule's groups in a shard.
@@ -253,7 +254,7 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		s.expire()
 	}
 	var lateRules []string
-	s.evID = ""
+	s.evID, s.evTenant = "", ""
 	c := &s.ctx
 	for _, ri := range s.eng.router.rules(ev) {
 		rs := s.rules[ri]
@@ -289,7 +290,10 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		if !s.groupKey(v, rs) {
 			continue
 		}
-		c.tenant = s.intern(ev.Tenant)
+		if s.evTenant == "" {
+			s.evTenant = s.intern(ev.Tenant)
+		}
+		c.tenant = s.evTenant
 		switch er.kind {
 		case KindEvent:
 			out = s.processEvent(rs, v, ev, out)

@@ -191,7 +191,7 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 			if like != nil && like.str(ag.slot) == str {
 				str = like.str(ag.slot)
 			} else {
-				str = s.strs.str(str)
+				str = s.strs.in.str(str)
 			}
 			r.setStr(ag.slot, str)
 			continue
