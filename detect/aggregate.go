@@ -35,95 +35,136 @@ func (k aggKind) resultType() reflect.Type {
 func (k aggKind) usesStr() bool { return k == aggCountDistinct || k == aggDistinct }
 
 // aggSpec is one aggregate of a rule: its function, its argument (compiled
-// over the event) and where recs keep the argument's value.
+// over the event), where recs keep the argument's value and where the
+// window's accumulator keeps its state.
 type aggSpec struct {
 	kind aggKind
 	text string // as written, the key under which it appears in alert values
 	arg  *cexpr // nil for count()
 	slot int    // index of the rec's string (distinct kinds) or number, past the projection
+	// num is the aggregate's first number in acc.nums (count-if, sum and avg
+	// keep one; min and max keep the extreme and a dirty flag), set its
+	// distinct set in acc.sets; -1 when it keeps none.
+	num, set int
+	// shared: an earlier distinct aggregate has the same argument, so this
+	// one reads its slot and set (count_distinct(x) and distinct(x) keep x
+	// once).
+	shared bool
 	// inCond: the condition reads it, so distinct() must build its list on
 	// every evaluation (otherwise only when an alert is raised).
 	inCond bool
+}
+
+// accLayout places each aggregate's state in an accumulator, and its
+// argument in the rule's recs (after the projection's own values). Distinct
+// aggregates of the same argument share a slot and a set.
+func accLayout(aggs []*aggSpec, p *projection) (nums, sets int) {
+	for i, a := range aggs {
+		a.num, a.set, a.shared = -1, -1, false
+		switch {
+		case a.kind == aggCount:
+		case a.kind.usesStr():
+			for _, b := range aggs[:i] {
+				if b.kind.usesStr() && !b.shared && b.arg.text == a.arg.text {
+					a.slot, a.set, a.shared = b.slot, b.set, true
+					break
+				}
+			}
+			if !a.shared {
+				a.slot = len(p.strs) + p.aggStrs
+				p.aggStrs++
+				a.set = sets
+				sets++
+			}
+		default:
+			a.slot = len(p.nums) + p.aggNums
+			p.aggNums++
+			a.num = nums
+			nums++
+			if a.kind == aggMin || a.kind == aggMax {
+				nums++ // the dirty flag: the extreme left the window
+			}
+		}
+	}
+	return nums, sets
 }
 
 // acc accumulates a rule's aggregates over a set of window entries. The
 // window keeps one for its tail (updated as events arrive and leave) and
 // builds throw-away ones for the windows of out-of-order events.
 type acc struct {
-	n     int
-	slots []accSlot // one per aggregate
+	n    int
+	nums []float64
+	sets []distinctSet
 }
 
-type accSlot struct {
-	num      float64      // count-if count, sum
-	ext      float64      // min or max
-	distinct *distinctSet // count_distinct and distinct only
-	extDirty bool         // the extreme left the window: recompute before use
-}
-
-func newAcc(aggs []*aggSpec) *acc {
-	a := &acc{slots: make([]accSlot, len(aggs))}
-	for i, g := range aggs {
-		if g.kind.usesStr() {
-			a.slots[i].distinct = &distinctSet{}
-		}
+func newAcc(c *compiled) acc {
+	a := acc{}
+	if c.accNums > 0 {
+		a.nums = make([]float64, c.accNums)
 	}
-	a.reset(aggs)
+	if c.accSets > 0 {
+		a.sets = make([]distinctSet, c.accSets)
+	}
+	a.reset(c.aggs)
 	return a
 }
 
+// fits says whether a has the layout of c's accumulators.
+func (a *acc) fits(c *compiled) bool { return len(a.nums) == c.accNums && len(a.sets) == c.accSets }
+
 func (a *acc) reset(aggs []*aggSpec) {
 	a.n = 0
-	for i, g := range aggs {
-		sl := &a.slots[i]
-		sl.num = 0
-		sl.extDirty = false
+	clear(a.nums)
+	for _, g := range aggs {
 		switch g.kind {
 		case aggMin:
-			sl.ext = math.Inf(1)
+			a.nums[g.num] = math.Inf(1)
 		case aggMax:
-			sl.ext = math.Inf(-1)
+			a.nums[g.num] = math.Inf(-1)
 		}
-		if sl.distinct != nil {
-			sl.distinct.clear()
-		}
+	}
+	for i := range a.sets {
+		a.sets[i].clear()
 	}
 }
 
 func (a *acc) add(aggs []*aggSpec, r *rec) {
 	a.n++
-	for i, g := range aggs {
-		sl := &a.slots[i]
+	for _, g := range aggs {
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			sl.num += r.num(g.slot)
+			a.nums[g.num] += r.num(g.slot)
 		case aggMin:
-			if v := r.num(g.slot); v < sl.ext {
-				sl.ext = v
+			if v := r.num(g.slot); v < a.nums[g.num] {
+				a.nums[g.num] = v
 			}
 		case aggMax:
-			if v := r.num(g.slot); v > sl.ext {
-				sl.ext = v
+			if v := r.num(g.slot); v > a.nums[g.num] {
+				a.nums[g.num] = v
 			}
 		case aggCountDistinct, aggDistinct:
-			sl.distinct.add(r.str(g.slot))
+			if !g.shared {
+				a.sets[g.set].add(r.str(g.slot))
+			}
 		}
 	}
 }
 
 func (a *acc) remove(aggs []*aggSpec, r *rec) {
 	a.n--
-	for i, g := range aggs {
-		sl := &a.slots[i]
+	for _, g := range aggs {
 		switch g.kind {
 		case aggCountIf, aggSum, aggAvg:
-			sl.num -= r.num(g.slot)
+			a.nums[g.num] -= r.num(g.slot)
 		case aggMin, aggMax:
-			if r.num(g.slot) == sl.ext {
-				sl.extDirty = true
+			if r.num(g.slot) == a.nums[g.num] {
+				a.nums[g.num+1] = 1
 			}
 		case aggCountDistinct, aggDistinct:
-			sl.distinct.remove(r.str(g.slot))
+			if !g.shared {
+				a.sets[g.set].remove(r.str(g.slot))
+			}
 		}
 	}
 }
@@ -133,38 +174,37 @@ func (a *acc) remove(aggs []*aggSpec, r *rec) {
 // distinct() builds its list only when the condition reads it.
 func (a *acc) results(aggs []*aggSpec, entries []*rec, out []aggOut, full bool) {
 	for i, g := range aggs {
-		sl := &a.slots[i]
 		var o aggOut
 		switch g.kind {
 		case aggCount:
 			o.n = float64(a.n)
 		case aggCountIf, aggSum:
-			o.n = sl.num
+			o.n = a.nums[g.num]
 		case aggAvg:
 			if a.n > 0 {
-				o.n = sl.num / float64(a.n)
+				o.n = a.nums[g.num] / float64(a.n)
 			}
 		case aggMin, aggMax:
-			if sl.extDirty {
-				a.recomputeExt(sl, g, entries)
+			if a.nums[g.num+1] != 0 {
+				a.recomputeExt(g, entries)
 			}
-			o.n = sl.ext
+			o.n = a.nums[g.num]
 			if math.IsInf(o.n, 0) {
 				o.n = 0
 			}
 		case aggCountDistinct:
-			o.n = float64(sl.distinct.len())
+			o.n = float64(a.sets[g.set].len())
 		case aggDistinct:
 			if full || g.inCond {
-				o.l = sl.distinct.values()
+				o.l = a.sets[g.set].values()
 			}
-			o.n = float64(sl.distinct.len())
+			o.n = float64(a.sets[g.set].len())
 		}
 		out[i] = o
 	}
 }
 
-func (a *acc) recomputeExt(sl *accSlot, g *aggSpec, entries []*rec) {
+func (a *acc) recomputeExt(g *aggSpec, entries []*rec) {
 	v := math.Inf(1)
 	if g.kind == aggMax {
 		v = math.Inf(-1)
@@ -175,8 +215,8 @@ func (a *acc) recomputeExt(sl *accSlot, g *aggSpec, entries []*rec) {
 			v = x
 		}
 	}
-	sl.ext = v
-	sl.extDirty = false
+	a.nums[g.num] = v
+	a.nums[g.num+1] = 0
 }
 
 // distinctSet counts occurrences of values: a short slice while small (most

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ type compiled struct {
 	group    []string // the group_by items as written, the keys of alert.group
 	window   int64
 	aggs     []*aggSpec
+	accNums  int // numbers and distinct sets in the window's accumulators
+	accSets  int
 	named    []*cexpr
 	namedIdx []string
 	cond     *cexpr // nil: always
@@ -55,7 +58,16 @@ type caction struct {
 	typ    string
 	mode   string
 	target *cexpr
+	// targetName and targetType read the target account's login name and
+	// user type when the target is an account of an event the rule sees
+	// (user.id, target_user.id, prev.user.id, steps.x.user.id); nil when
+	// the event does not say.
+	targetName, targetType *cexpr
 }
+
+// accountTarget matches action targets that name an event's account: an
+// optional prev. or steps.NAME. prefix, then user.id or target_user.id.
+var accountTarget = regexp.MustCompile(`^((?:prev|steps\.[A-Za-z_][A-Za-z0-9_]*)\.)?(user|target_user)\.id$`)
 
 // Limits on durations, so one rule cannot ask for unbounded state.
 const (
@@ -220,6 +232,19 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 		if ca.target != nil && kindOfType(ca.target.typ) != lkStr {
 			ec.errAt(src, 0, "action %s: target must be a string (an account id), got %s", a.Type, ca.target.typ)
 		}
+		if m := accountTarget.FindStringSubmatch(strings.TrimSpace(src.Text)); ca.target != nil && m != nil {
+			// The responder needs the account's login name and type to rule
+			// out protected accounts; user.type exists for the acting
+			// account only.
+			nsc := tsc
+			nsc.what = "action " + a.Type + " target name"
+			ca.targetName = ec.compile(src, m[1]+m[2]+".name", 0, &nsc)
+			if m[2] == "user" {
+				ysc := tsc
+				ysc.what = "action " + a.Type + " target type"
+				ca.targetType = ec.compile(src, m[1]+"user.type", 0, &ysc)
+			}
+		}
 		c.actions = append(c.actions, ca)
 	}
 	if len(ec.errs) > 0 {
@@ -229,17 +254,8 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 	// The projection, with the aggregates' argument slots after it.
 	c.aggs = ec.aggs
 	c.proj = newProjection(ec.paths)
-	for _, a := range c.aggs {
-		switch {
-		case a.kind == aggCount:
-		case a.kind.usesStr():
-			a.slot = len(c.proj.strs) + c.proj.aggStrs
-			c.proj.aggStrs++
-		default:
-			a.slot = len(c.proj.nums) + c.proj.aggNums
-			c.proj.aggNums++
-		}
-	}
+	c.accNums, c.accSets = accLayout(c.aggs, c.proj)
+	c.proj.setShape()
 
 	// Phase B: lower to closures, compile the fallback programs.
 	lw := &lowerer{proj: c.proj, steps: map[string]int{}, named: ec.named, aggs: c.aggs}

@@ -112,6 +112,12 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 			Mode:        mode,
 			Status:      alert.StatusRequested,
 			RequestedAt: trig,
+			RuleID:      r.ID,
+			RuleVersion: r.Version,
+			Severity:    r.Severity,
+			Summary:     a.Summary,
+			TargetName:  s.actionString(rs, ca.targetName, o),
+			TargetType:  s.actionString(rs, ca.targetType, o),
 		}
 		a.Actions = append(a.Actions, act.ID)
 		out = append(out, Output{Kind: OutputAction, Action: act})
@@ -122,4 +128,19 @@ func (s *Shard) emit(rs *ruleState, v *compiled, g *group, f firing, out []Outpu
 	}
 	rs.c.alerts++
 	return out
+}
+
+// actionString evaluates an optional string output of an action (the
+// target's name or type), copied so it never points into the event.
+func (s *Shard) actionString(rs *ruleState, ce *cexpr, o *outputs) string {
+	if ce == nil {
+		return ""
+	}
+	x, err := s.evalAny(ce, o)
+	if err != nil {
+		rs.c.evalErrors++
+		return ""
+	}
+	str, _ := x.(string)
+	return strings.Clone(str)
 }

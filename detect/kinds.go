@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -30,7 +31,7 @@ func (s *Shard) processEvent(rs *ruleState, v *compiled, ev *event.Event, out []
 		if v.suppress > 0 {
 			g = s.obtain(rs)
 		} else {
-			g = &group{key: string(s.keyBuf), lastAlert: noAlert}
+			g = &group{key: string(s.keyBuf), lastAlert: noAlert, rule: int32(rs.er.idx)}
 		}
 	}
 	out = s.emit(rs, v, g, firing{trigger: s.liveRec(ev)}, out)
@@ -68,10 +69,10 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	ts := ev.Timestamp.UnixNano()
 	g := s.obtain(rs)
-	if g.nv == nil {
-		g.nv = &nvState{first: ts}
+	nv := g.nv()
+	if len(nv.vals) == 0 {
+		nv.first = ts // new, or its values all expired
 	}
-	nv := g.nv
 	if ts < nv.first {
 		nv.first = ts
 	}
@@ -99,7 +100,7 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 			nv.vals = append(nv.vals[:oldest], nv.vals[oldest+1:]...)
 			rs.c.overflow++
 		}
-		nv.vals = append(nv.vals, nvItem{v: s.strs.str(val), last: ts})
+		nv.vals = append(nv.vals, nvItem{v: s.strs.in.str(val), last: ts})
 	}
 	s.schedule(g, ts+v.history)
 	if !isNew || ts-nv.first < v.minHist {
@@ -147,14 +148,20 @@ func (nv *nvState) trim(v *compiled, wm int64) (int64, bool) {
 // land between them).
 type prevState struct {
 	recs []*rec
+	// trimSec is the second of the group's pending entry in the shard's
+	// trims queue (0: none): a group left with three or more recs (a burst
+	// within the lateness) is looked at again once the watermark passes its
+	// second rec, so a burst followed by silence keeps at most two recs, not
+	// the whole burst, for the rule's span (months, for a dormant-account
+	// rule). Two recs (the usual state: the previous event and the newest)
+	// are left to the group's next event, which trims them anyway: queueing
+	// every group would cost a visit to cold memory per event.
+	trimSec int64
 }
 
 func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
-	if g.pv == nil {
-		g.pv = &prevState{}
-	}
-	pv := g.pv
+	pv := g.pv()
 	var like *rec
 	if n := len(pv.recs); n > 0 {
 		like = pv.recs[n-1]
@@ -175,13 +182,50 @@ func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	pv.trim(v, s.watermark(), &rs.pool)
 	s.schedule(g, pv.recs[len(pv.recs)-1].ts+v.previous)
+	s.scheduleTrim(g, pv)
 	return out
+}
+
+// scheduleTrim queues a group holding a burst (three or more recs) to be
+// trimmed when the watermark passes its second rec, unless it is queued
+// already (it is then re-queued at its turn).
+func (s *Shard) scheduleTrim(g *group, pv *prevState) {
+	if pv.trimSec != 0 || len(pv.recs) < 3 {
+		return
+	}
+	pv.trimSec = pv.recs[1].ts/int64(time.Second) + 1
+	s.trims.push(pv.trimSec, g)
+}
+
+// expireTrims trims the previous-event groups whose turn has come.
+func (s *Shard) expireTrims(wm int64) {
+	for {
+		sec, b, ok := s.trims.popUntil(wm / int64(time.Second))
+		if !ok {
+			return
+		}
+		for _, g := range *b {
+			if g.sched == -1 {
+				continue // dropped
+			}
+			pv := g.pv()
+			if pv.trimSec != sec {
+				continue
+			}
+			pv.trimSec = 0
+			if len(pv.recs) >= 2 {
+				pv.trim(s.rules[g.rule].er.variant(g.tenant()), wm, &s.rules[g.rule].pool)
+			}
+			s.scheduleTrim(g, pv)
+		}
+		s.trims.recycle(b)
+	}
 }
 
 // evalPrevious evaluates the condition for rec i with its predecessor (if
 // within the rule's span) as prev.
 func (s *Shard) evalPrevious(rs *ruleState, v *compiled, g *group, i int, live bool, out []Output) []Output {
-	pv := g.pv
+	pv := g.pv()
 	e := pv.recs[i]
 	if e.fired {
 		return out
@@ -219,11 +263,12 @@ func (pv *prevState) trim(v *compiled, wm int64, pool *recPool) (int64, bool) {
 		k++
 	}
 	if k > 0 {
-		for i := 0; i < k; i++ {
-			pool.put(pv.recs[i])
-			pv.recs[i] = nil
+		for _, r := range pv.recs[:k] {
+			pool.put(r)
 		}
-		pv.recs = pv.recs[k:]
+		n := copy(pv.recs, pv.recs[k:])
+		clear(pv.recs[n:])
+		pv.recs = pv.recs[:n]
 	}
 	if len(pv.recs) == 0 {
 		return 0, false

@@ -14,6 +14,11 @@ import (
 // rule's expressions, templates and functions read (its projection), and
 // the values its aggregates take from it. Strings are cloned, so a rec never
 // pins the buffer an event was decoded from.
+//
+// A rec is sized to its rule: the header below is followed, in the same
+// allocation, by ns strings, nn numbers and no objects (see recShape). The
+// accessors reach them by offset; nothing but recShape allocates a rec
+// with values.
 type rec struct {
 	id    string
 	ts    int64  // unix nanoseconds
@@ -22,83 +27,88 @@ type rec struct {
 	fired bool   // an alert was raised with this event as its trigger
 	ns    uint8  // strings kept
 	nn    uint8  // numbers kept
-	// Most projections are small: their first values live in the rec
-	// itself, so a rec is one 160-byte allocation.
-	s [recInlineStrs]string
-	n [recInlineNums]float64
-	x *recExt // the rest: more strings and numbers, slices and maps
+	no    uint8  // objects kept (slices and maps: changes, related, labels)
 }
 
-// recExt holds what does not fit in a rec.
-type recExt struct {
-	strs []string
-	nums []float64
-	objs []any // slices and maps (changes, related, labels), deep-copied
+const recHeaderSize = unsafe.Sizeof(rec{})
+
+// recShape is the memory layout of recs with ns strings, nn numbers and no
+// objects: a struct type made once per shape, so the collector knows where
+// the strings and objects are.
+type recShape struct {
+	ns, nn, no uint8
+	typ        reflect.Type
+	size       uintptr
 }
 
-const (
-	recInlineStrs = 5
-	recInlineNums = 3
-)
+// maxRecValues bounds each kind of value a rec holds (a uint8 count).
+const maxRecValues = 255
 
-func (r *rec) str(i int) string {
-	if i < recInlineStrs {
-		return r.s[i]
+func newRecShape(ns, nn, no int) *recShape {
+	if ns > maxRecValues || nn > maxRecValues || no > maxRecValues {
+		panic("detect: a projection wider than 255 values")
 	}
-	return r.x.strs[i-recInlineStrs]
+	typ := reflect.StructOf([]reflect.StructField{
+		{Name: "H", Type: reflect.TypeFor[rec]()},
+		{Name: "S", Type: reflect.ArrayOf(ns, reflect.TypeFor[string]())},
+		{Name: "N", Type: reflect.ArrayOf(nn, reflect.TypeFor[float64]())},
+		{Name: "O", Type: reflect.ArrayOf(no, reflect.TypeFor[any]())},
+	})
+	// The accessors compute these offsets from the counts; check that the
+	// type agrees.
+	if typ.Field(1).Offset != recHeaderSize || typ.Field(2).Offset != recHeaderSize+uintptr(ns)*16 ||
+		typ.Field(3).Offset != recHeaderSize+uintptr(ns)*16+uintptr(nn)*8 {
+		panic("detect: unexpected rec layout")
+	}
+	return &recShape{ns: uint8(ns), nn: uint8(nn), no: uint8(no), typ: typ, size: typ.Size()}
 }
 
-func (r *rec) setStr(i int, v string) {
-	if i < recInlineStrs {
-		r.s[i] = v
-		return
-	}
-	r.x.strs[i-recInlineStrs] = v
+// new allocates an empty rec of the shape.
+func (sh *recShape) new() *rec {
+	r := (*rec)(reflect.New(sh.typ).UnsafePointer())
+	r.ns, r.nn, r.no = sh.ns, sh.nn, sh.no
+	return r
 }
 
-func (r *rec) num(i int) float64 {
-	if i < recInlineNums {
-		return r.n[i]
-	}
-	return r.x.nums[i-recInlineNums]
+// fits says whether r has the shape.
+func (sh *recShape) fits(r *rec) bool {
+	return r.ns == sh.ns && r.nn == sh.nn && r.no == sh.no
 }
 
-func (r *rec) setNum(i int, v float64) {
-	if i < recInlineNums {
-		r.n[i] = v
-		return
+// strs, nums and objs are the rec's values, in its own allocation.
+func (r *rec) strs() []string {
+	if r.ns == 0 {
+		return nil
 	}
-	r.x.nums[i-recInlineNums] = v
+	return unsafe.Slice((*string)(unsafe.Add(unsafe.Pointer(r), recHeaderSize)), r.ns)
 }
 
-func (r *rec) obj(i int) any { return r.x.objs[i] }
-
-func (r *rec) numObjs() int {
-	if r.x == nil {
-		return 0
+func (r *rec) nums() []float64 {
+	if r.nn == 0 {
+		return nil
 	}
-	return len(r.x.objs)
+	return unsafe.Slice((*float64)(unsafe.Add(unsafe.Pointer(r), recHeaderSize+uintptr(r.ns)*16)), r.nn)
 }
 
-// shape sets how many strings, numbers and objects the rec holds, with
-// every value zero.
-func (r *rec) shape(ns, nn, no int) {
-	r.ns, r.nn = uint8(ns), uint8(nn)
-	r.s = [recInlineStrs]string{}
-	r.n = [recInlineNums]float64{}
-	r.x = nil
-	if ns > recInlineStrs || nn > recInlineNums || no > 0 {
-		r.x = &recExt{}
-		if ns > recInlineStrs {
-			r.x.strs = make([]string, ns-recInlineStrs)
-		}
-		if nn > recInlineNums {
-			r.x.nums = make([]float64, nn-recInlineNums)
-		}
-		if no > 0 {
-			r.x.objs = make([]any, no)
-		}
+func (r *rec) objs() []any {
+	if r.no == 0 {
+		return nil
 	}
+	return unsafe.Slice((*any)(unsafe.Add(unsafe.Pointer(r), recHeaderSize+uintptr(r.ns)*16+uintptr(r.nn)*8)), r.no)
+}
+
+func (r *rec) str(i int) string        { return r.strs()[i] }
+func (r *rec) setStr(i int, v string)  { r.strs()[i] = v }
+func (r *rec) num(i int) float64       { return r.nums()[i] }
+func (r *rec) setNum(i int, v float64) { r.nums()[i] = v }
+func (r *rec) obj(i int) any           { return r.objs()[i] }
+func (r *rec) numObjs() int            { return int(r.no) }
+
+// clearValues zeroes the rec's values (for reuse).
+func (r *rec) clearValues() {
+	clear(r.strs())
+	clear(r.nums())
+	clear(r.objs())
 }
 
 // before orders recs by event time, then arrival.
@@ -120,8 +130,14 @@ type projection struct {
 	slots map[string]slot
 	// extra slots for aggregate arguments follow the projected ones
 	aggStrs, aggNums int
-	tzSlot           int // user.timezone, or -1
-	changesSlot      int // changes, or -1
+	tzSlot           int       // user.timezone, or -1
+	changesSlot      int       // changes, or -1
+	shape            *recShape // set once the aggregate slots are known (setShape)
+}
+
+// setShape fixes the rec layout, after the aggregates' slots are added.
+func (p *projection) setShape() {
+	p.shape = newRecShape(len(p.strs)+p.aggStrs, len(p.nums)+p.aggNums, len(p.objs))
 }
 
 // newProjection builds a projection of the given paths (struct paths stand
@@ -191,31 +207,42 @@ func (p *projection) paths() []string {
 // rule that keeps it). like is the group's newest rec, if any: a person's
 // name, address and country repeat from event to event, so equal strings
 // are shared with it before the interner is asked.
-func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPool, in *interner, like *rec) *rec {
+func (p *projection) capture(ev *event.Event, id string, seq uint64, pool *recPool, cp *evStrings, like *rec) *rec {
 	_, off := ev.Timestamp.Zone()
-	r := pool.get()
+	r := pool.get(p.shape)
 	r.id, r.ts, r.seq, r.off, r.fired = id, ev.Timestamp.UnixNano(), seq, int32(off), false
-	r.shape(len(p.strs)+p.aggStrs, len(p.nums)+p.aggNums, len(p.objs))
 	base := unsafe.Pointer(ev)
+	strs := r.strs()
+	var likeStrs []string
+	if like != nil {
+		likeStrs = like.strs()
+	}
 	for i, f := range p.strs {
-		v := f.str(base)
-		if like != nil && i < int(like.ns) && like.str(i) == v {
-			r.setStr(i, like.str(i))
+		if x, ok := cp.get(f.offset, seq); ok {
+			strs[i] = x
 			continue
 		}
-		r.setStr(i, in.str(v))
+		v := f.str(base)
+		if i < len(likeStrs) && likeStrs[i] == v {
+			strs[i] = likeStrs[i]
+		} else {
+			strs[i] = cp.in.str(v)
+		}
+		cp.set(f.offset, seq, strs[i])
 	}
+	nums := r.nums()
 	for i, f := range p.nums {
 		if f.kind == kindBool {
 			if f.boolean(base) {
-				r.setNum(i, 1)
+				nums[i] = 1
 			}
 			continue
 		}
-		r.setNum(i, f.num(base))
+		nums[i] = f.num(base)
 	}
+	objs := r.objs()
 	for i, f := range p.objs {
-		r.x.objs[i] = deepCopy(f.value(base))
+		objs[i] = deepCopy(f.value(base))
 	}
 	return r
 }
@@ -226,28 +253,54 @@ type recPool struct {
 	free []*rec
 }
 
-const maxPooledRecs = 1024
+// maxPooledRecs bounds a rule's pool: enough to absorb what expiry frees at
+// once (a second's worth of groups) so steady state allocates no recs.
+const maxPooledRecs = 1 << 14
 
-func (p *recPool) get() *rec {
-	if p == nil {
-		return new(rec)
-	}
-	if n := len(p.free); n > 0 {
+// get returns an empty rec of the shape, reused when the pool has one.
+func (p *recPool) get(sh *recShape) *rec {
+	if n := len(p.free); n > 0 && sh.fits(p.free[n-1]) {
 		r := p.free[n-1]
 		p.free[n-1] = nil
 		p.free = p.free[:n-1]
+		r.clearValues()
 		return r
 	}
-	return new(rec)
+	return sh.new()
 }
 
-// put returns a rec nothing refers to any more. It is not cleared here
-// (that would be a write to cold memory): capture sets every field.
+// put returns a rec nothing refers to any more.
 func (p *recPool) put(r *rec) {
-	if p == nil || len(p.free) >= maxPooledRecs {
+	if len(p.free) >= maxPooledRecs {
 		return
 	}
 	p.free = append(p.free, r)
+}
+
+// evStrings holds the copies of the current event's string fields that its
+// recs keep, so every rule keeping a field shares one copy and one look-up
+// (several rules usually keep user.id and user.name). Entries are valid for
+// one event: the shard's arrival counter tags them.
+type evStrings struct {
+	in   interner
+	seq  [eventWords]uint64
+	strs [eventWords]string
+}
+
+// eventWords indexes string fields by their offset in the event, in words.
+const eventWords = unsafe.Sizeof(event.Event{}) / 8
+
+func (e *evStrings) get(offset uintptr, seq uint64) (string, bool) {
+	i := offset / 8
+	if e.seq[i] != seq {
+		return "", false
+	}
+	return e.strs[i], true
+}
+
+func (e *evStrings) set(offset uintptr, seq uint64, v string) {
+	i := offset / 8
+	e.seq[i], e.strs[i] = seq, v
 }
 
 // interner shares copies of the short strings recs keep (actions,
@@ -363,15 +416,12 @@ func (z *zones) fixed(off int32) *time.Location {
 
 // recBytes estimates the heap bytes a rec holds.
 func recBytes(r *rec) int64 {
-	n := int64(unsafe.Sizeof(*r)) + int64(len(r.id))
-	for i := range int(r.ns) {
-		n += int64(len(r.str(i)))
+	n := int64(recHeaderSize) + int64(r.ns)*16 + int64(r.nn)*8 + int64(r.no)*16 + int64(len(r.id))
+	for _, v := range r.strs() {
+		n += int64(len(v))
 	}
-	if r.x != nil {
-		n += int64(unsafe.Sizeof(*r.x)) + int64(cap(r.x.strs))*16 + int64(cap(r.x.nums))*8
-		for _, o := range r.x.objs {
-			n += 16 + objBytes(o)
-		}
+	for _, o := range r.objs() {
+		n += objBytes(o)
 	}
 	return n
 }

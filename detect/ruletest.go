@@ -41,6 +41,9 @@ func RunTests(rs *RuleSet, match func(rule, test string) bool) []TestResult {
 	return out
 }
 
+// testTimeFormat is the contract's timestamp: milliseconds and the offset.
+const testTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // baseTestEvent holds what every test event has unless it says otherwise.
 func baseTestEvent() map[string]any {
 	return map[string]any{
@@ -89,11 +92,12 @@ func TestEvents(t *TestSpec) ([]*event.Event, error) {
 					m["id"] = fmt.Sprintf("e%d", n)
 				}
 			}
-			if te.Timestamp != "" && k == 0 {
-				m["timestamp"] = te.Timestamp
-			} else {
-				m["timestamp"] = at.Format(time.RFC3339Nano)
+			// The contract writes times with milliseconds; an explicit
+			// timestamp may omit them but not be more precise.
+			if at.Nanosecond()%int(time.Millisecond) != 0 {
+				return nil, fmt.Errorf("event %d (line %d): timestamp %s is more precise than a millisecond", i+1, te.Line, at.Format(time.RFC3339Nano))
 			}
+			m["timestamp"] = at.Format(testTimeFormat)
 			if te.Repeat > 1 {
 				m = substituteN(m, k+1).(map[string]any)
 			}

@@ -21,11 +21,11 @@ const maxChainSearch = 10000
 
 func (s *Shard) processSequence(rs *ruleState, v *compiled, ev *event.Event, mask uint32, out []Output) []Output {
 	g := s.obtain(rs)
-	if g.sq == nil {
-		g.sq = &seqState{steps: make([][]*rec, len(v.steps))}
+	sq := g.sq()
+	if sq.steps == nil {
+		sq.steps = make([][]*rec, len(v.steps))
 	}
-	sq := g.sq
-	r := v.proj.capture(ev, s.eventID(ev), s.seq, nil, &s.strs, nil)
+	r := v.proj.capture(ev, s.eventID(ev), s.seq, &rs.pool, &s.strs, nil) // never put back: steps share recs
 	for k := range v.steps {
 		if mask&(1<<k) == 0 {
 			continue

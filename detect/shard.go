@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -29,24 +30,26 @@ import (
 // do not (their state for that time may be gone), and Process reports it in
 // an OutputLate so it is never silently dropped.
 type Shard struct {
-	eng     *Engine
-	rules   []*ruleState
-	started bool
-	maxTs   int64 // newest event time seen, unix ns
-	seq     uint64
-	expiry  expiryQueue
-	ctx     evalCtx
-	zones   zones
-	keyBuf  []byte
-	partBuf []byte
-	aggBuf  []aggOut
-	vm      vm.VM
-	scratch scratchEvents
-	tenants map[string]string // interned tenant ids
-	strs    interner
-	evID    string // the current event's id, copied once (see eventID)
-	events  uint64
-	late    uint64
+	eng      *Engine
+	rules    []*ruleState
+	started  bool
+	maxTs    int64 // newest event time seen, unix ns
+	seq      uint64
+	expiry   expiryQueue
+	trims    expiryQueue // previous-event groups to trim (prevState.trimSec)
+	ctx      evalCtx
+	zones    zones
+	keyBuf   []byte
+	partBuf  []byte
+	aggBuf   []aggOut
+	vm       vm.VM
+	scratch  scratchEvents
+	tenants  map[string]string // interned tenant ids
+	strs     evStrings         // copies of the current event's strings, and the interner behind them
+	evID     string            // the current event's id, copied once (see eventID)
+	evTenant string            // the current event's tenant, interned once
+	events   uint64
+	late     uint64
 }
 
 // ruleState is one rule's groups in a shard.
@@ -66,17 +69,116 @@ type ruleCounters struct {
 // noAlert marks a group that has not alerted.
 const noAlert = math.MinInt64
 
-// group is the state of one group key of one rule.
+// group is the state of one group key of one rule: what every kind keeps.
+// A stateful rule's groups are one allocation each, the kind's state
+// following the group (winGroup, prevGroup, seqGroup, nvGroup), so an
+// update reaches its state without another pointer; the accessors below
+// return it, and check the kind.
 type group struct {
-	key        string // tenant and group values, length-prefixed
-	prev, next *group // LRU, most recent first
-	sched      int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
-	lastAlert  int64
-	rule       int32
-	win        *winState
-	sq         *seqState
-	nv         *nvState
-	pv         *prevState
+	key       string // tenant and group values, length-prefixed
+	touched   uint64 // the rule's lru stamp of its last activity
+	sched     int64  // expiry bucket (unix seconds); 0 when not queued, -1 when gone
+	lastAlert int64
+	rule      int32
+	kind      groupKind
+}
+
+type groupKind uint8
+
+const (
+	groupPlain groupKind = iota // single-event rules: suppression only
+	groupWindow
+	groupPrevious
+	groupSequence
+	groupNewValue
+)
+
+type winGroup struct {
+	group
+	win winState
+}
+
+type prevGroup struct {
+	group
+	pv prevState
+}
+
+type seqGroup struct {
+	group
+	sq seqState
+}
+
+type nvGroup struct {
+	group
+	nv nvState
+}
+
+// newGroup allocates a group of the rule's kind.
+func newGroup(k Kind) *group {
+	switch k {
+	case KindWindow:
+		g := &winGroup{}
+		g.kind = groupWindow
+		return &g.group
+	case KindPrevious:
+		g := &prevGroup{}
+		g.kind = groupPrevious
+		return &g.group
+	case KindSequence:
+		g := &seqGroup{}
+		g.kind = groupSequence
+		return &g.group
+	case KindNewValue:
+		g := &nvGroup{}
+		g.kind = groupNewValue
+		return &g.group
+	}
+	return &group{}
+}
+
+// The state accessors: g is the first field of the kind's struct, which
+// newGroup allocated whole.
+func (g *group) win() *winState {
+	g.must(groupWindow)
+	return &(*winGroup)(unsafe.Pointer(g)).win
+}
+
+func (g *group) pv() *prevState {
+	g.must(groupPrevious)
+	return &(*prevGroup)(unsafe.Pointer(g)).pv
+}
+
+func (g *group) sq() *seqState {
+	g.must(groupSequence)
+	return &(*seqGroup)(unsafe.Pointer(g)).sq
+}
+
+func (g *group) nv() *nvState {
+	g.must(groupNewValue)
+	return &(*nvGroup)(unsafe.Pointer(g)).nv
+}
+
+func (g *group) must(k groupKind) {
+	if g.kind != k {
+		panic("detect: group state of the wrong kind")
+	}
+}
+
+// hasState says whether the group holds kind state (beyond its last alert):
+// a window, sequence steps, values or previous events. Expired state is
+// emptied, so empty means none.
+func (g *group) hasState() bool {
+	switch g.kind {
+	case groupWindow:
+		return len(g.win().entries) > 0
+	case groupPrevious:
+		return len(g.pv().recs) > 0
+	case groupSequence:
+		return g.sq().steps != nil
+	case groupNewValue:
+		return len(g.nv().vals) > 0
+	}
+	return false
 }
 
 // NewShard returns an empty shard for the engine's rules.
@@ -152,7 +254,7 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		s.expire()
 	}
 	var lateRules []string
-	s.evID = ""
+	s.evID, s.evTenant = "", ""
 	c := &s.ctx
 	for _, ri := range s.eng.router.rules(ev) {
 		rs := s.rules[ri]
@@ -188,7 +290,10 @@ func (s *Shard) Process(ev *event.Event, out []Output) []Output {
 		if !s.groupKey(v, rs) {
 			continue
 		}
-		c.tenant = s.intern(ev.Tenant)
+		if s.evTenant == "" {
+			s.evTenant = s.intern(ev.Tenant)
+		}
+		c.tenant = s.evTenant
 		switch er.kind {
 		case KindEvent:
 			out = s.processEvent(rs, v, ev, out)
@@ -407,14 +512,16 @@ func (s *Shard) obtain(rs *ruleState) *group {
 		return g
 	}
 	if len(rs.groups) >= s.eng.cfg.MaxKeysPerRule {
-		if victim := rs.lru.oldest(); victim != nil {
+		if victim := rs.lru.oldest(rs.groups); victim != nil {
 			s.drop(rs, victim)
 			rs.c.evicted++
 		}
 	}
-	g := &group{key: s.sharedKey(rs), lastAlert: noAlert, rule: int32(rs.er.idx)}
+	g := newGroup(rs.er.kind)
+	g.key, g.lastAlert, g.rule = s.sharedKey(rs), noAlert, int32(rs.er.idx)
 	rs.groups[g.key] = g
-	rs.lru.pushFront(g)
+	rs.lru.touch(g)
+	rs.lru.compact(len(rs.groups))
 	return g
 }
 
@@ -433,19 +540,21 @@ func (s *Shard) sharedKey(rs *ruleState) string {
 // drop removes a group (evicted or expired), recycling its recs.
 func (s *Shard) drop(rs *ruleState, g *group) {
 	delete(rs.groups, g.key)
-	rs.lru.remove(g)
-	g.sched = -1
-	switch {
-	case g.win != nil:
-		for _, r := range g.win.entries {
+	g.sched = -1 // gone: its expiry and lru entries are skipped
+	switch g.kind {
+	case groupWindow:
+		w := g.win()
+		for _, r := range w.entries {
 			rs.pool.put(r)
 		}
-	case g.pv != nil:
-		for _, r := range g.pv.recs {
+		*w = winState{}
+	case groupPrevious:
+		pv := g.pv()
+		for _, r := range pv.recs {
 			rs.pool.put(r)
 		}
+		*pv = prevState{}
 	}
-	g.win, g.pv = nil, nil
 }
 
 // schedule makes sure the group is examined when the watermark passes
@@ -462,13 +571,20 @@ func (s *Shard) schedule(g *group, deadline int64) {
 // expire frees the state the watermark has made useless.
 func (s *Shard) expire() {
 	wm := s.watermark()
+	s.expireGroups(wm)
+	s.expireTrims(wm)
+}
+
+// expireGroups examines the groups whose expiry is due: it frees what the
+// watermark has made useless and drops groups left with nothing.
+func (s *Shard) expireGroups(wm int64) {
 	limit := wm / int64(time.Second)
 	for {
-		sec, gs, ok := s.expiry.popUntil(limit)
+		sec, b, ok := s.expiry.popUntil(limit)
 		if !ok {
 			return
 		}
-		for _, g := range gs {
+		for _, g := range *b {
 			if g.sched != sec {
 				continue // dropped, or re-queued elsewhere
 			}
@@ -482,6 +598,7 @@ func (s *Shard) expire() {
 			}
 			s.schedule(g, deadline)
 		}
+		s.expiry.recycle(b)
 	}
 }
 
@@ -493,31 +610,41 @@ func (s *Shard) trim(g *group, v *compiled, wm int64) (deadline int64, alive boo
 		deadline = g.lastAlert + v.suppress
 	}
 	rs := s.rules[g.rule]
-	switch {
-	case g.win != nil:
-		g.win.trim(v, wm, &rs.pool)
-		if n := len(g.win.entries); n > 0 {
-			deadline = max(deadline, g.win.entries[n-1].ts+v.window)
-		} else {
-			g.win = nil
+	switch g.kind {
+	case groupWindow:
+		if w := g.win(); len(w.entries) > 0 {
+			w.trim(v, wm, &rs.pool)
+			if n := len(w.entries); n > 0 {
+				deadline = max(deadline, w.entries[n-1].ts+v.window)
+			}
 		}
-	case g.sq != nil:
-		if d, ok := g.sq.trim(v, wm); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.sq = nil
+	case groupSequence:
+		if sq := g.sq(); sq.steps != nil {
+			if d, ok := sq.trim(v, wm); ok {
+				deadline = max(deadline, d)
+			} else {
+				sq.steps = nil
+			}
 		}
-	case g.nv != nil:
-		if d, ok := g.nv.trim(v, wm); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.nv = nil
+	case groupNewValue:
+		if nv := g.nv(); len(nv.vals) > 0 {
+			if d, ok := nv.trim(v, wm); ok {
+				deadline = max(deadline, d)
+			} else {
+				*nv = nvState{}
+			}
 		}
-	case g.pv != nil:
-		if d, ok := g.pv.trim(v, wm, &rs.pool); ok {
-			deadline = max(deadline, d)
-		} else {
-			g.pv = nil
+	case groupPrevious:
+		if pv := g.pv(); len(pv.recs) > 0 {
+			if d, ok := pv.trim(v, wm, &rs.pool); ok {
+				deadline = max(deadline, d)
+				s.scheduleTrim(g, pv)
+			} else {
+				for _, r := range pv.recs {
+					rs.pool.put(r)
+				}
+				*pv = prevState{}
+			}
 		}
 	}
 	return deadline, deadline > wm
@@ -537,70 +664,49 @@ func suppressed(g *group, v *compiled, ts int64) bool {
 	return d < v.suppress
 }
 
-// lru is an intrusive list of a rule's groups, most recently active first:
-// the eviction order when the rule is at its key cap. It is event-driven,
-// so eviction is deterministic.
-type lru struct {
-	head, tail *group
-}
-
-func (l *lru) pushFront(g *group) {
-	g.prev, g.next = nil, l.head
-	if l.head != nil {
-		l.head.prev = g
-	}
-	l.head = g
-	if l.tail == nil {
-		l.tail = g
-	}
-}
-
-func (l *lru) remove(g *group) {
-	if g.prev != nil {
-		g.prev.next = g.next
-	} else if l.head == g {
-		l.head = g.next
-	}
-	if g.next != nil {
-		g.next.prev = g.prev
-	} else if l.tail == g {
-		l.tail = g.prev
-	}
-	g.prev, g.next = nil, nil
-}
-
-func (l *lru) touch(g *group) {
-	if l.head == g {
-		return
-	}
-	l.remove(g)
-	l.pushFront(g)
-}
-
-func (l *lru) oldest() *group { return l.tail }
-
 // expiryQueue holds groups by the second their state may expire: a min-heap
 // of seconds, each with the groups due then.
 type expiryQueue struct {
 	secs    []int64
-	buckets map[int64][]*group
+	buckets map[int64]*[]*group
+	spare   []*[]*group // emptied buckets, for reuse
 }
 
 func (q *expiryQueue) push(sec int64, g *group) {
 	if q.buckets == nil {
-		q.buckets = map[int64][]*group{}
+		q.buckets = map[int64]*[]*group{}
 	}
 	b, ok := q.buckets[sec]
 	if !ok {
 		q.secs = append(q.secs, sec)
 		up(q.secs, len(q.secs)-1)
+		if n := len(q.spare); n > 0 {
+			b = q.spare[n-1]
+			q.spare = q.spare[:n-1]
+		} else {
+			b = new([]*group)
+		}
+		q.buckets[sec] = b
 	}
-	q.buckets[sec] = append(b, g)
+	*b = append(*b, g)
+}
+
+// maxSpareBuckets bounds the emptied buckets kept for reuse.
+const maxSpareBuckets = 64
+
+// recycle takes back a bucket popUntil returned, once its groups are seen.
+func (q *expiryQueue) recycle(b *[]*group) {
+	if len(q.spare) >= maxSpareBuckets {
+		return
+	}
+	clear(*b)
+	*b = (*b)[:0]
+	q.spare = append(q.spare, b)
 }
 
 // popUntil removes and returns the earliest bucket if it is at or before
-// limit.
-func (q *expiryQueue) popUntil(limit int64) (int64, []*group, bool) {
+// limit; hand it back with recycle.
+func (q *expiryQueue) popUntil(limit int64) (int64, *[]*group, bool) {
 	if len(q.secs) == 0 || q.secs[0] > limit {
 		return 0, nil, false
 	}
@@ -609,9 +715,9 @@ func (q *expiryQueue) popUntil(limit int64) (int64, []*group, bool) {
 	q.secs[0] = q.secs[n]
 	q.secs = q.secs[:n]
 	down(q.secs, 0)
-	gs := q.buckets[sec]
+	b := q.buckets[sec]
 	delete(q.buckets, sec)
-	return sec, gs, true
+	return sec, b, true
 }
 
 func up(h []int64, i int) {

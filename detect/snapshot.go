@@ -21,13 +21,18 @@ import (
 // events. Restoring it and continuing gives exactly the outputs the
 // uninterrupted shard would have given.
 //
-// Format (version 1): "TWDETECT" | uvarint version | engine fingerprint |
+// Format (version 2): "TWDETECT" | uvarint version | engine fingerprint |
 // shard scalars | per rule: id, fingerprint, state key, length-prefixed
 // groups | CRC-32 (Castagnoli) of everything before it.
+//
+// Version 2 writes a window's accumulator as its numbers and distinct sets
+// (distinct aggregates of one argument share a set), and a previous-event
+// group's pending trim; version 1 wrote a slot per aggregate. Another version is refused (ErrSnapshotIncompatible),
+// never misread: the runner rebuilds that state by replay.
 
 const (
 	snapshotMagic   = "TWDETECT"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -56,7 +61,7 @@ func (s *Shard) Snapshot(w io.Writer) error {
 		}
 		gb.buf.Reset()
 		gb.uvarint(uint64(len(rs.groups)))
-		for g := rs.lru.head; g != nil; g = g.next {
+		for _, g := range rs.lru.ordered(rs.groups) {
 			writeGroup(&gb, g)
 		}
 		b.bytes(gb.buf.Bytes())
@@ -164,25 +169,26 @@ func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error)
 			rs.c = ruleCounters{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]}
 		}
 		gd := &snapReader{b: sr.groups}
-		ng := int(gd.uvarint())
+		ng := gd.count()
+		order := make([]*group, 0, ng)
 		for range ng {
 			g := readGroup(gd, rs)
 			if gd.err != nil {
 				return nil, rep, gd.fail()
 			}
-			rs.groups[g.key] = g
-			// written most recent first: append at the tail
-			g.prev = rs.lru.tail
-			if rs.lru.tail != nil {
-				rs.lru.tail.next = g
-			} else {
-				rs.lru.head = g
+			if rs.groups[g.key] != nil {
+				return nil, rep, fmt.Errorf("%w: rule %s: group listed twice", ErrSnapshotCorrupt, sr.id)
 			}
-			rs.lru.tail = g
+			rs.groups[g.key] = g
+			order = append(order, g) // written most recently active first
 			if g.sched > 0 {
 				s.expiry.push(g.sched, g)
 			}
+			if g.kind == groupPrevious && g.pv().trimSec > 0 {
+				s.trims.push(g.pv().trimSec, g)
+			}
 		}
+		rs.lru.restore(order)
 	}
 	for _, er := range e.rules {
 		if !seen[er.rule.ID] {
@@ -239,19 +245,23 @@ func writeGroup(b *snapWriter, g *group) {
 			table = append(table, r)
 		}
 	}
-	switch {
-	case g.win != nil:
-		for _, r := range g.win.entries {
+	kind := g.kind
+	if !g.hasState() {
+		kind = groupPlain
+	}
+	switch kind {
+	case groupWindow:
+		for _, r := range g.win().entries {
 			ref(r)
 		}
-	case g.sq != nil:
-		for _, l := range g.sq.steps {
+	case groupSequence:
+		for _, l := range g.sq().steps {
 			for _, r := range l {
 				ref(r)
 			}
 		}
-	case g.pv != nil:
-		for _, r := range g.pv.recs {
+	case groupPrevious:
+		for _, r := range g.pv().recs {
 			ref(r)
 		}
 	}
@@ -259,57 +269,62 @@ func writeGroup(b *snapWriter, g *group) {
 	for _, r := range table {
 		writeRec(b, r)
 	}
-	switch {
-	case g.win != nil:
+	switch kind {
+	case groupWindow:
+		w := g.win()
 		b.byte(1)
-		b.uvarint(uint64(len(g.win.entries)))
-		for _, r := range g.win.entries {
+		b.uvarint(uint64(len(w.entries)))
+		for _, r := range w.entries {
 			b.uvarint(uint64(recs[r]))
 		}
-		b.uvarint(uint64(g.win.tailStart))
-		writeAcc(b, g.win.tail)
-	case g.sq != nil:
+		b.uvarint(uint64(w.tailStart))
+		writeAcc(b, &w.tail)
+	case groupSequence:
+		sq := g.sq()
 		b.byte(2)
-		b.uvarint(uint64(len(g.sq.steps)))
-		for _, l := range g.sq.steps {
+		b.uvarint(uint64(len(sq.steps)))
+		for _, l := range sq.steps {
 			b.uvarint(uint64(len(l)))
 			for _, r := range l {
 				b.uvarint(uint64(recs[r]))
 			}
 		}
-	case g.nv != nil:
+	case groupNewValue:
+		nv := g.nv()
 		b.byte(3)
-		b.varint(g.nv.first)
-		b.uvarint(uint64(len(g.nv.vals)))
-		for _, it := range g.nv.vals {
+		b.varint(nv.first)
+		b.uvarint(uint64(len(nv.vals)))
+		for _, it := range nv.vals {
 			b.str(it.v)
 			b.varint(it.last)
 		}
-	case g.pv != nil:
+	case groupPrevious:
+		pv := g.pv()
 		b.byte(4)
-		b.uvarint(uint64(len(g.pv.recs)))
-		for _, r := range g.pv.recs {
+		b.uvarint(uint64(len(pv.recs)))
+		for _, r := range pv.recs {
 			b.uvarint(uint64(recs[r]))
 		}
+		b.varint(pv.trimSec)
 	default:
 		b.byte(0)
 	}
 }
 
+// stateBytes are the kind bytes of a snapshot's group state, by group kind.
+var stateBytes = map[groupKind]byte{groupWindow: 1, groupSequence: 2, groupNewValue: 3, groupPrevious: 4}
+
 func readGroup(d *snapReader, rs *ruleState) *group {
-	g := &group{rule: int32(rs.er.idx)}
+	g := newGroup(rs.er.kind)
+	g.rule = int32(rs.er.idx)
 	g.key = d.str()
 	g.sched = d.varint()
 	g.lastAlert = d.varint()
 	nrec := d.count()
 	table := make([]*rec, 0, nrec)
-	proj := rs.er.def.proj
+	shape := rs.er.def.proj.shape
 	for i := 0; i < nrec && d.err == nil; i++ {
-		r := readRec(d)
-		if int(r.ns) != len(proj.strs)+proj.aggStrs || int(r.nn) != len(proj.nums)+proj.aggNums || r.numObjs() != len(proj.objs) {
-			d.err = errors.New("event record shape")
-		}
-		table = append(table, r)
+		table = append(table, readRec(d, shape))
 	}
 	recAt := func() *rec {
 		i := d.uvarint()
@@ -319,29 +334,29 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		}
 		return table[i]
 	}
-	switch d.byte() {
+	kb := d.byte()
+	if kb != 0 && kb != stateBytes[g.kind] {
+		if d.err == nil {
+			d.err = fmt.Errorf("group state of kind %d for a %s rule", kb, rs.er.kind)
+		}
+		return g
+	}
+	switch kb {
 	case 1:
-		w := &winState{}
+		w := g.win()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			w.entries = append(w.entries, recAt())
 		}
 		w.tailStart = int(min(d.uvarint(), uint64(len(w.entries)+1)))
-		w.tail = readAcc(d)
-		if w.tailStart > len(w.entries) || len(w.tail.slots) != len(rs.er.def.aggs) {
+		w.tail = *readAcc(d)
+		if d.err == nil && (w.tailStart > len(w.entries) || !w.tail.fits(rs.er.def)) {
 			d.err = errors.New("window shape")
-		} else {
-			// Only distinct aggregates keep a set.
-			for i, ag := range rs.er.def.aggs {
-				if !ag.kind.usesStr() {
-					w.tail.slots[i].distinct = nil
-				}
-			}
 		}
-		g.win = w
 	case 2:
-		sq := &seqState{}
+		sq := g.sq()
 		ns := d.count()
+		sq.steps = make([][]*rec, 0, ns)
 		for k := 0; k < ns && d.err == nil; k++ {
 			var l []*rec
 			n := d.count()
@@ -353,21 +368,22 @@ func readGroup(d *snapReader, rs *ruleState) *group {
 		if len(sq.steps) != len(rs.er.def.steps) {
 			d.err = errors.New("sequence shape")
 		}
-		g.sq = sq
 	case 3:
-		nv := &nvState{first: d.varint()}
+		nv := g.nv()
+		nv.first = d.varint()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			nv.vals = append(nv.vals, nvItem{v: d.str(), last: d.varint()})
 		}
-		g.nv = nv
 	case 4:
-		pv := &prevState{}
+		pv := g.pv()
 		n := d.count()
 		for i := 0; i < n && d.err == nil; i++ {
 			pv.recs = append(pv.recs, recAt())
 		}
-		g.pv = pv
+		if pv.trimSec = d.varint(); pv.trimSec < 0 {
+			d.err = errors.New("trim schedule")
+		}
 	}
 	return g
 }
@@ -421,8 +437,9 @@ func writeRec(b *snapWriter, r *rec) {
 	}
 }
 
-func readRec(d *snapReader) *rec {
-	r := &rec{id: d.str(), ts: d.varint(), seq: d.uvarint(), off: int32(d.varint()), fired: d.boolean()}
+// readRec reads a rec that must have the rule's shape.
+func readRec(d *snapReader, shape *recShape) *rec {
+	id, ts, seq, off, fired := d.str(), d.varint(), d.uvarint(), int32(d.varint()), d.boolean()
 	ns := d.count()
 	strs := make([]string, 0, min(ns, 64))
 	for i := 0; i < ns && d.err == nil; i++ {
@@ -434,17 +451,17 @@ func readRec(d *snapReader) *rec {
 		nums = append(nums, d.float())
 	}
 	no := d.count()
-	if ns > 255 || nn > 255 || no > 255 {
-		d.err = errors.New("event record too wide")
-		return r
+	if d.err == nil && (ns != int(shape.ns) || nn != int(shape.nn) || no != int(shape.no)) {
+		d.err = errors.New("event record shape")
 	}
-	r.shape(ns, nn, no)
-	for i, s := range strs {
-		r.setStr(i, s)
+	if d.err != nil {
+		return shape.new()
 	}
-	for i, x := range nums {
-		r.setNum(i, x)
-	}
+	r := shape.new()
+	r.id, r.ts, r.seq, r.off, r.fired = id, ts, seq, off, fired
+	copy(r.strs(), strs)
+	copy(r.nums(), nums)
+	objs := r.objs()
 	for i := 0; i < no && d.err == nil; i++ {
 		switch d.byte() {
 		case 1:
@@ -457,7 +474,7 @@ func readRec(d *snapReader) *rec {
 			for j := 0; j < m && d.err == nil; j++ {
 				x = append(x, event.Change{Field: d.str(), Old: d.str(), New: d.str()})
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		case 2:
 			isNil := d.boolean()
 			m := d.count()
@@ -468,7 +485,7 @@ func readRec(d *snapReader) *rec {
 			for j := 0; j < m && d.err == nil; j++ {
 				x = append(x, event.Related{Type: d.str(), ID: d.str()})
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		case 3:
 			isNil := d.boolean()
 			m := d.count()
@@ -480,7 +497,7 @@ func readRec(d *snapReader) *rec {
 				k := d.str()
 				x[k] = d.str()
 			}
-			r.x.objs[i] = x
+			objs[i] = x
 		}
 	}
 	return r
@@ -488,16 +505,13 @@ func readRec(d *snapReader) *rec {
 
 func writeAcc(b *snapWriter, a *acc) {
 	b.varint(int64(a.n))
-	b.uvarint(uint64(len(a.slots)))
-	for i := range a.slots {
-		sl := &a.slots[i]
-		b.float(sl.num)
-		b.float(sl.ext)
-		b.boolean(sl.extDirty)
-		d := sl.distinct
-		if d == nil {
-			d = &distinctSet{}
-		}
+	b.uvarint(uint64(len(a.nums)))
+	for _, x := range a.nums {
+		b.float(x)
+	}
+	b.uvarint(uint64(len(a.sets)))
+	for i := range a.sets {
+		d := &a.sets[i]
 		b.boolean(d.big != nil)
 		if d.big != nil {
 			keys := make([]string, 0, len(d.big))
@@ -522,25 +536,28 @@ func writeAcc(b *snapWriter, a *acc) {
 
 func readAcc(d *snapReader) *acc {
 	a := &acc{n: int(d.varint())}
-	n := d.count()
-	a.slots = make([]accSlot, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		sl := &a.slots[i]
-		sl.num = d.float()
-		sl.ext = d.float()
-		sl.extDirty = d.boolean()
+	if n := d.count(); n > 0 {
+		a.nums = make([]float64, 0, min(n, 64))
+		for i := 0; i < n && d.err == nil; i++ {
+			a.nums = append(a.nums, d.float())
+		}
+	}
+	if n := d.count(); n > 0 {
+		a.sets = make([]distinctSet, n)
+	}
+	for i := 0; i < len(a.sets) && d.err == nil; i++ {
+		set := &a.sets[i]
 		big := d.boolean()
 		m := d.count()
-		sl.distinct = &distinctSet{}
 		if big {
-			sl.distinct.big = make(map[string]int32, m)
+			set.big = make(map[string]int32, m)
 		}
 		for j := 0; j < m && d.err == nil; j++ {
 			v, c := d.str(), int32(d.varint())
 			if big {
-				sl.distinct.big[v] = c
+				set.big[v] = c
 			} else {
-				sl.distinct.small = append(sl.distinct.small, distinctItem{v, c})
+				set.small = append(set.small, distinctItem{v, c})
 			}
 		}
 	}

@@ -61,26 +61,24 @@ const mapEntryBytes = 40
 
 // groupBytes estimates the heap bytes one group holds.
 func groupBytes(g *group) int64 {
-	n := int64(unsafe.Sizeof(*g)) + int64(len(g.key)) + mapEntryBytes
-	switch {
-	case g.win != nil:
-		n += int64(unsafe.Sizeof(*g.win)) + int64(cap(g.win.entries))*8
-		for _, r := range g.win.entries {
+	n := int64(len(g.key)) + mapEntryBytes
+	switch g.kind {
+	case groupWindow:
+		w := g.win()
+		n += int64(unsafe.Sizeof(winGroup{})) + int64(cap(w.entries))*8
+		for _, r := range w.entries {
 			n += recBytes(r)
 		}
-		a := g.win.tail
-		n += int64(unsafe.Sizeof(*a)) + int64(len(a.slots))*int64(unsafe.Sizeof(accSlot{}))
-		for i := range a.slots {
-			d := a.slots[i].distinct
-			if d == nil {
-				continue
-			}
-			n += int64(unsafe.Sizeof(*d)) + int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{}))
-			n += int64(len(d.big)) * 48
+		a := &w.tail
+		n += int64(cap(a.nums))*8 + int64(cap(a.sets))*int64(unsafe.Sizeof(distinctSet{}))
+		for i := range a.sets {
+			d := &a.sets[i]
+			n += int64(cap(d.small))*int64(unsafe.Sizeof(distinctItem{})) + int64(len(d.big))*48
 		}
-	case g.sq != nil:
+	case groupSequence:
+		n += int64(unsafe.Sizeof(seqGroup{}))
 		seen := map[*rec]bool{}
-		for _, l := range g.sq.steps {
+		for _, l := range g.sq().steps {
 			n += 24 + int64(cap(l))*8
 			for _, r := range l {
 				if !seen[r] {
@@ -89,16 +87,20 @@ func groupBytes(g *group) int64 {
 				}
 			}
 		}
-	case g.nv != nil:
-		n += int64(unsafe.Sizeof(*g.nv)) + int64(cap(g.nv.vals))*int64(unsafe.Sizeof(nvItem{}))
-		for _, it := range g.nv.vals {
+	case groupNewValue:
+		nv := g.nv()
+		n += int64(unsafe.Sizeof(nvGroup{})) + int64(cap(nv.vals))*int64(unsafe.Sizeof(nvItem{}))
+		for _, it := range nv.vals {
 			n += int64(len(it.v))
 		}
-	case g.pv != nil:
-		n += int64(unsafe.Sizeof(*g.pv)) + int64(cap(g.pv.recs))*8
-		for _, r := range g.pv.recs {
+	case groupPrevious:
+		pv := g.pv()
+		n += int64(unsafe.Sizeof(prevGroup{})) + int64(cap(pv.recs))*8
+		for _, r := range pv.recs {
 			n += recBytes(r)
 		}
+	default:
+		n += int64(unsafe.Sizeof(group{}))
 	}
 	return n
 }

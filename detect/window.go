@@ -11,7 +11,7 @@ import (
 // event), kept up to date as events arrive and leave.
 type winState struct {
 	entries   []*rec
-	tail      *acc
+	tail      acc
 	tailStart int // first entry of the tail window
 }
 
@@ -22,10 +22,10 @@ const maxReevalWork = 1 << 20
 
 func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
-	if g.win == nil {
-		g.win = &winState{tail: newAcc(v.aggs)}
+	w := g.win()
+	if len(w.entries) == 0 && !w.tail.fits(v) {
+		w.tail = newAcc(v) // a new window (an emptied one keeps its reset accumulator)
 	}
-	w := g.win
 	var like *rec
 	if n := len(w.entries); n > 0 {
 		like = w.entries[n-1]
@@ -76,9 +76,9 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 	}
 
 	// Bound the window, oldest first.
-	for len(w.entries) > s.eng.cfg.MaxWindowEvents {
-		rs.pool.put(w.dropFront(v))
-		rs.c.overflow++
+	if k := len(w.entries) - s.eng.cfg.MaxWindowEvents; k > 0 {
+		w.dropFront(v, k, &rs.pool)
+		rs.c.overflow += uint64(k)
 	}
 	w.trim(v, s.watermark(), &rs.pool)
 	if len(w.entries) > 0 {
@@ -100,7 +100,7 @@ func (s *Shard) windowStart(w *winState, v *compiled, j int) int {
 // with entry j as the triggering event (live: it is the event being
 // processed).
 func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live bool, out []Output) []Output {
-	w := g.win
+	w := g.win()
 	e := w.entries[j]
 	if e.fired {
 		return out
@@ -109,7 +109,7 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 		rs.c.suppressed++
 		return out
 	}
-	a := w.tail
+	a := &w.tail
 	lo := w.tailStart
 	if j != len(w.entries)-1 {
 		lo = s.windowStart(w, v, j)
@@ -148,8 +148,9 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 
 func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 	a := rs.scratch
-	if a == nil || len(a.slots) != len(v.aggs) {
-		a = newAcc(v.aggs)
+	if a == nil || !a.fits(v) {
+		na := newAcc(v)
+		a = &na
 		rs.scratch = a
 	}
 	a.reset(v.aggs)
@@ -161,7 +162,7 @@ func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 	c := &s.ctx
 	for _, ag := range v.aggs {
-		if ag.arg == nil {
+		if ag.arg == nil || ag.shared {
 			continue
 		}
 		if ag.kind.usesStr() {
@@ -190,7 +191,7 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 			if like != nil && like.str(ag.slot) == str {
 				str = like.str(ag.slot)
 			} else {
-				str = s.strs.str(str)
+				str = s.strs.in.str(str)
 			}
 			r.setStr(ag.slot, str)
 			continue
@@ -228,28 +229,34 @@ func (s *Shard) fillAggArgs(v *compiled, r *rec, rs *ruleState, like *rec) {
 	c.failed = false
 }
 
-// dropFront removes the oldest entry and returns it.
-func (w *winState) dropFront(v *compiled) *rec {
-	r := w.entries[0]
-	if w.tailStart == 0 {
-		w.tail.remove(v.aggs, r)
-	} else {
-		w.tailStart--
+// dropFront removes the k oldest entries, returning them to the pool. The
+// rest move down, so the array keeps its capacity for the entries to come.
+func (w *winState) dropFront(v *compiled, k int, pool *recPool) {
+	for _, r := range w.entries[:k] {
+		if w.tailStart == 0 {
+			w.tail.remove(v.aggs, r)
+		} else {
+			w.tailStart--
+		}
+		pool.put(r)
 	}
-	w.entries[0] = nil
-	w.entries = w.entries[1:]
-	return r
+	n := copy(w.entries, w.entries[k:])
+	clear(w.entries[n:])
+	w.entries = w.entries[:n]
 }
 
 // trim drops entries no future window can contain: those at or before
 // watermark - window.
 func (w *winState) trim(v *compiled, wm int64, pool *recPool) {
 	lo := wm - v.window
-	for len(w.entries) > 0 && w.entries[0].ts <= lo {
-		pool.put(w.dropFront(v))
+	k := 0
+	for k < len(w.entries) && w.entries[k].ts <= lo {
+		k++
+	}
+	if k > 0 {
+		w.dropFront(v, k, pool)
 	}
 	if len(w.entries) == 0 {
-		w.entries = nil
 		w.tail.reset(v.aggs)
 		w.tailStart = 0
 	}

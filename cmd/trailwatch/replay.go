@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/detect"
+	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
 func newReplayCmd() *cobra.Command {
@@ -24,8 +25,11 @@ func newReplayCmd() *cobra.Command {
 		Long: `Replay runs the detection engine over canonical events (NDJSON, one per
 line) exactly as the live detector does over one partition: in event time,
 with the same watermark and lateness, so the same file always gives the
-same alerts with the same ids. Lines that are not valid events are reported
-on stderr with their line number and skipped. A summary per rule follows.
+same alerts with the same ids. Events are validated as at ingest (every
+rule and limit of the contract) except against the clock: any age and any
+time ahead are accepted, so a file replays the same on any day. Lines that
+are not valid events are reported on stderr with their line number and the
+field and reason, and skipped. A summary per rule follows.
 
 detected_at is the trigger's event time (replay has no live clock).`,
 		Args: cobra.NoArgs,
@@ -109,6 +113,7 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 	sh := eng.NewShard()
 	r := bufio.NewReaderSize(in, 1<<20)
 	var out []detect.Output
+	var ev event.Event // decoded into again for every line: Process keeps nothing of it
 	var lines, events, rejected, alerts, actions, lates int
 	for {
 		line, err := readLine(r)
@@ -119,12 +124,12 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 			if len(line) > maxLine {
 				rejected++
 				fmt.Fprintf(stderr, "%s:%d: line of %d bytes is longer than %d\n", name, lines, len(line), maxLine)
-			} else if ev, derr := detect.DecodeEvent(line); derr != nil {
+			} else if derr := detect.DecodeEventInto(&ev, line); derr != nil {
 				rejected++
 				fmt.Fprintf(stderr, "%s:%d: %v\n", name, lines, derr)
 			} else {
 				events++
-				out = sh.Process(ev, out[:0])
+				out = sh.Process(&ev, out[:0])
 				for _, x := range out {
 					switch x.Kind {
 					case detect.OutputAlert:

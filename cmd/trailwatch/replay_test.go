@@ -23,7 +23,7 @@ func eventsFile(t *testing.T) string {
 		fmt.Sprintf(failedLogin, "e2", 1, "BR"),
 		"",
 		fmt.Sprintf(failedLogin, "e3", 2, "NG"),
-		`{"id":"x","timestamp":"2026-01-05T10:00:00Z","tenant":"acme","source":{"system":"s"},"event":{"category":"nope","action":"a","outcome":"success"},"user":{"id":"u"}}`,
+		`{"id":"x","timestamp":"2026-01-05T10:00:00.000Z","tenant":"acme","source":{"system":"s"},"event":{"category":"nope","action":"a","outcome":"success"},"user":{"id":"u"}}`,
 		fmt.Sprintf(failedLogin, "e4", 3, "RU"),
 		fmt.Sprintf(failedLogin, "e5", 4, "BR"),
 	}
