@@ -42,10 +42,15 @@ func withTopics(kcfg kafka.Config, suffix string) kafka.Config {
 }
 
 // genStream is generated traffic, encoded, keyed as ingest keys
-// crm.activity (tenant and person).
+// crm.activity (tenant and person). Its event time runs at 5,000 events a
+// second: while a detector catches up, its partitions drift apart in event
+// time, and the re-keyed copies they write arrive out of order by that
+// drift; with the generator's own disorder (up to 30 s) it stays within
+// the default allowed lateness (1 minute), so no copy is late and every
+// run must give the same alerts.
 func genStream(tb testing.TB, seed uint64, n int) []kafka.Message {
 	tb.Helper()
-	g := traffic.New(traffic.Config{Seed: seed, Accounts: 3000, Tenants: 5, AttackRate: 0.003})
+	g := traffic.New(traffic.Config{Seed: seed, Accounts: 3000, Tenants: 5, AttackRate: 0.003, Rate: 5000})
 	out := make([]kafka.Message, n)
 	var e event.Event
 	for i := range out {
@@ -266,4 +271,37 @@ func rulesOf(alerts map[string]string) map[string]int {
 		out[rec.Rule.ID]++
 	}
 	return out
+}
+
+// metricValue sums a counter, gauge or histogram count from reg by name
+// and labels.
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				total += m.Counter.GetValue()
+			case m.Gauge != nil:
+				total += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				total += float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return total
 }
