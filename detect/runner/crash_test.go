@@ -244,4 +244,3 @@ func TestDetectorChild(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
