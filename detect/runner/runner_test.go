@@ -27,6 +27,8 @@ func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
 	msgs := genStream(t, 1, 20_000)
 	msgs = append(msgs[:5000:5000], append([]kafka.Message{{Key: []byte("acme\x00p1"), Value: []byte(`{"id":"broken",`)}}, msgs[5000:]...)...)
 	produce(t, kcfg, kcfg.Topics.Activity.Name, msgs)
+	// And a message on the re-keyed topic that no detector wrote.
+	produce(t, kcfg, kcfg.Topics.Rekeyed.Name, []kafka.Message{{Key: []byte("k"), Value: []byte(`{}`)}})
 
 	before := time.Now()
 	cfg := testConfig()
@@ -108,16 +110,29 @@ func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
 	}
 
 	dl := env.ReadTopic(t, kcfg.Topics.DeadLetter.Name)
-	if len(dl) != 1 {
-		t.Fatalf("%d dead letters, want 1", len(dl))
+	if len(dl) != 2 {
+		t.Fatalf("%d dead letters, want 2", len(dl))
 	}
-	var rec deadletter.Record
-	if err := json.Unmarshal(dl[0].Value, &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Stage != "detect" || rec.Raw == nil || *rec.Raw != `{"id":"broken",` || rec.Origin.Topic != kcfg.Topics.Activity.Name ||
-		rec.Origin.Partition == nil || rec.Origin.Offset == nil || rec.Reason == "" {
-		t.Errorf("dead letter %s", dl[0].Value)
+	for _, d := range dl {
+		var rec deadletter.Record
+		if err := json.Unmarshal(d.Value, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Stage != "detect" || rec.Raw == nil || rec.Origin.Partition == nil || rec.Origin.Offset == nil || rec.Reason == "" {
+			t.Errorf("dead letter %s", d.Value)
+		}
+		switch rec.Origin.Topic {
+		case kcfg.Topics.Activity.Name:
+			if *rec.Raw != `{"id":"broken",` {
+				t.Errorf("dead letter %s", d.Value)
+			}
+		case kcfg.Topics.Rekeyed.Name:
+			if !strings.Contains(rec.Reason, "not a re-keyed copy") {
+				t.Errorf("dead letter %s", d.Value)
+			}
+		default:
+			t.Errorf("dead letter from %s", rec.Origin.Topic)
+		}
 	}
 }
 
