@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 		newQueryCmd(a),
 		newMigrateCmd(a),
 		newConfigCmd(a),
+		newDetectCmd(a),
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),
