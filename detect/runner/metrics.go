@@ -17,7 +17,7 @@ type metrics struct {
 	events       *prometheus.CounterVec // stream, phase
 	rejected     *prometheus.CounterVec // stream
 	alerts       *prometheus.CounterVec // rule
-	actions      *prometheus.CounterVec // type
+	actions      *prometheus.CounterVec // rule, type
 	late         *prometheus.CounterVec // stream
 	lateRule     *prometheus.CounterVec // rule
 	evicted      *prometheus.CounterVec // rule
@@ -54,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		events:     counter("events_total", "Events processed, by stream (main or a group_by signature) and phase (live, or replay to rebuild state).", "stream", "phase"),
 		rejected:   counter("rejected_total", "Messages that could not be decoded, written to the dead-letter topic and skipped, by stream.", "stream"),
 		alerts:     counter("alerts_total", "Alerts emitted (acknowledgement pending), by rule.", "rule"),
-		actions:    counter("actions_total", "Actions requested, by type.", "type"),
+		actions:    counter("actions_total", "Actions requested, by rule and type.", "rule", "type"),
 		late:       counter("late_events_total", "Events older than the watermark (newest event time minus the allowed lateness) on arrival, by stream: single-event rules saw them, stateful rules did not.", "stream"),
 		lateRule:   counter("late_rule_events_total", "Late events a stateful rule matched but did not take, by rule.", "rule"),
 		evicted:    counter("evicted_total", "Group keys evicted at max_keys_per_rule, by rule.", "rule"),

@@ -46,6 +46,7 @@ type partition struct {
 	msgs       []kafka.Message
 	opts       event.Options
 	rekeyTopic string
+	counters   map[string]*streamCounters
 }
 
 func newPartition(r *Runner, c *kafka.Claim) *partition {
@@ -199,18 +200,37 @@ func (p *partition) handleCopy(ctx context.Context, m *kafka.Message, live bool,
 	return p.emit(ctx, m, ci.sig, msgs)
 }
 
+// countEvent counts an event processed. The counters are looked up once
+// per stream and partition: a label lookup per event costs more than the
+// increment.
 func (p *partition) countEvent(stream string, live bool) {
+	c := p.counters[stream]
+	if c == nil {
+		c = &streamCounters{
+			live:     p.r.m.events.WithLabelValues(stream, "live"),
+			replay:   p.r.m.events.WithLabelValues(stream, "replay"),
+			replayed: p.r.m.replayed.WithLabelValues(stream),
+		}
+		if p.counters == nil {
+			p.counters = map[string]*streamCounters{}
+		}
+		p.counters[stream] = c
+	}
 	if live {
-		p.r.m.events.WithLabelValues(stream, "live").Inc()
+		c.live.Inc()
 		return
 	}
-	p.r.m.events.WithLabelValues(stream, "replay").Inc()
-	p.r.m.replayed.WithLabelValues(stream).Inc()
+	c.replay.Inc()
+	c.replayed.Inc()
+}
+
+type streamCounters struct {
+	live, replay, replayed prometheus.Counter
 }
 
 // emit encodes p.outs, the outputs of m, onto msgs.
 func (p *partition) emit(ctx context.Context, m *kafka.Message, stream string, msgs []kafka.Message) ([]kafka.Message, error) {
-	for _, o := range p.outs {
+	for i, o := range p.outs {
 		var enc encoded
 		var err error
 		switch o.Kind {
@@ -220,7 +240,7 @@ func (p *partition) emit(ctx context.Context, m *kafka.Message, stream string, m
 			p.r.m.alertLatency.Observe(o.Alert.DetectedAt.Sub(m.Time).Seconds())
 		case detect.OutputAction:
 			enc, err = p.r.enc.encodeAction(o.Action)
-			p.r.m.actions.WithLabelValues(o.Action.Type).Inc()
+			p.r.m.actions.WithLabelValues(outputRule(p.outs, i), o.Action.Type).Inc()
 		case detect.OutputLate:
 			p.r.m.late.WithLabelValues(stream).Inc()
 			for _, rule := range o.Late.Rules {
