@@ -229,7 +229,7 @@ func (p *partition) shutdown(ctx, bg context.Context, cancel context.CancelFunc)
 			Msg("outputs not acknowledged before the shutdown timeout; the next owner re-processes from the commit")
 		return
 	}
-	if !p.r.stopping.Load() {
+	if p.r.runCtx.Err() == nil {
 		p.snapMu.Lock()
 		p.ps.manifest = p.prevSnap
 		p.snapMu.Unlock()

@@ -41,9 +41,11 @@ type Runner struct {
 	cacheMu sync.Mutex
 	cache   map[string]cached
 
-	// stopping is set when Run's context ends: partitions then write a
-	// last snapshot rather than keep their state for the next generation.
-	stopping atomic.Bool
+	// runCtx is Run's context: when it has ended, a partition that ends
+	// is stopping (it writes a last snapshot) rather than revoked (it keeps
+	// its state for the next generation). Its Err is set before the
+	// partitions' contexts, derived from it, end.
+	runCtx context.Context
 	// crash, for tests, makes partitions stop as a killed process would:
 	// no flush, no commit, no snapshot.
 	crash atomic.Bool
@@ -108,6 +110,7 @@ func (r *Runner) Version() string { return r.set.Load().Version }
 // Run consumes until ctx ends (then each partition flushes, commits and
 // writes a last snapshot) or the consumer fails.
 func (r *Runner) Run(ctx context.Context) error {
+	r.runCtx = ctx
 	if err := kafka.EnsureTopics(ctx, r.kcfg); err != nil {
 		return err
 	}
@@ -137,8 +140,6 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.consumer.Store(c)
-	stop := context.AfterFunc(ctx, func() { r.stopping.Store(true) })
-	defer stop()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go r.watch(wctx)
