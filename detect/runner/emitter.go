@@ -33,7 +33,7 @@ type emitter struct {
 	p     producer
 	log   zerolog.Logger
 	m     *metrics
-	max   int
+	limit int // outputs pending before add blocks
 	kick  chan struct{}
 	acked atomic.Int64 // every output of the messages before this offset is acknowledged
 
@@ -46,18 +46,18 @@ type emitter struct {
 	stopped  bool
 }
 
-func newEmitter(p producer, start int64, max int, m *metrics, log zerolog.Logger) *emitter {
-	e := &emitter{p: p, log: log, m: m, max: max, kick: make(chan struct{}, 1), through: start}
+func newEmitter(p producer, start int64, limit int, m *metrics, log zerolog.Logger) *emitter {
+	e := &emitter{p: p, log: log, m: m, limit: limit, kick: make(chan struct{}, 1), through: start}
 	e.taken = sync.NewCond(&e.mu)
 	e.acked.Store(start)
 	return e
 }
 
 // add queues the outputs of the message before through. It blocks while
-// max outputs are waiting (Kafka is slow), until ctx ends.
+// limit outputs are waiting (Kafka is slow), until ctx ends.
 func (e *emitter) add(ctx context.Context, msgs []kafka.Message, through int64) error {
 	e.mu.Lock()
-	for len(e.pending) >= e.max && !e.stopped && ctx.Err() == nil {
+	for len(e.pending) >= e.limit && !e.stopped && ctx.Err() == nil {
 		e.taken.Wait()
 	}
 	if e.stopped || ctx.Err() != nil {

@@ -25,9 +25,9 @@ func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Rules = "../../rules"
 	cfg.ReloadInterval = 0
-	cfg.CommitInterval = 50 * time.Millisecond
-	cfg.SnapshotInterval = 300 * time.Millisecond
-	cfg.StatsInterval = 200 * time.Millisecond
+	cfg.CommitInterval = 100 * time.Millisecond
+	cfg.SnapshotInterval = time.Second
+	cfg.StatsInterval = time.Second
 	return cfg
 }
 
@@ -198,6 +198,14 @@ func caughtUp(t testing.TB, kcfg kafka.Config, group string) bool {
 // row (the re-keyed topic grows while crm.activity is processed).
 func waitCaughtUp(t testing.TB, kcfg kafka.Config, group string) {
 	t.Helper()
+	defer func() {
+		if t.Failed() {
+			for _, topic := range []string{kcfg.Topics.Activity.Name, kcfg.Topics.Rekeyed.Name} {
+				c, e := offsets(t, kcfg, group, topic)
+				t.Logf("%s: committed %v, end %v", topic, c, e)
+			}
+		}
+	}()
 	eventually(t, "the detector to catch up", func() bool {
 		if !caughtUp(t, kcfg, group) {
 			return false

@@ -121,7 +121,7 @@ func (m *metrics) setVersion(old, set *Set) {
 	m.rules.Reset()
 	m.rules.WithLabelValues("main").Set(float64(len(set.Main.rules)))
 	for _, sig := range set.sigs {
-		m.rules.WithLabelValues(sig).Add(float64(len(set.Rekeyed[sig].rules)))
+		m.rules.WithLabelValues(streamLabel(sig)).Set(float64(len(set.Rekeyed[sig].rules)))
 	}
 }
 

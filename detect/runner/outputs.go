@@ -38,9 +38,9 @@ func alertKey(dst []byte, a *alert.Alert) []byte {
 
 // encoder turns the engine's outputs into messages.
 type encoder struct {
-	alerts, actions, deadLetter string
-	maxBytes                    int // the producer's largest message
-	now                         func() time.Time
+	alerts, actions string
+	maxBytes        int // the producer's largest message
+	now             func() time.Time
 }
 
 // encoded is one output, ready to produce, or an output too large to

@@ -190,14 +190,14 @@ func (p *partition) handleCopy(ctx context.Context, m *kafka.Message, live bool,
 		return msgs, nil
 	}
 	if err := event.DecodeInto(&p.ev, m.Value, p.opts); err != nil {
-		return msgs, p.reject(ctx, m, live, ci.sig, err.Error())
+		return msgs, p.reject(ctx, m, live, streamLabel(ci.sig), err.Error())
 	}
-	p.countEvent(ci.sig, live)
+	p.countEvent(streamLabel(ci.sig), live)
 	p.outs = u.sh.Process(&p.ev, p.outs[:0])
 	if !live {
 		return msgs, nil
 	}
-	return p.emit(ctx, m, ci.sig, msgs)
+	return p.emit(ctx, m, streamLabel(ci.sig), msgs)
 }
 
 // countEvent counts an event processed. The counters are looked up once

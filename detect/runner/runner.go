@@ -84,8 +84,7 @@ func New(cfg Config, kcfg kafka.Config, log zerolog.Logger, reg prometheus.Regis
 		log:   log.With().Str("component", "detect").Logger(),
 		src:   ruleSource{dir: cfg.Rules, config: cfg.EngineConfig, local: cfg.LocalGroupBy},
 		cache: map[string]cached{},
-		enc: encoder{alerts: kcfg.Topics.Alerts.Name, actions: kcfg.Topics.Actions.Name, deadLetter: kcfg.Topics.DeadLetter.Name,
-			maxBytes: int(kcfg.Producer.BatchBytes), now: time.Now},
+		enc:   encoder{alerts: kcfg.Topics.Alerts.Name, actions: kcfg.Topics.Actions.Name, maxBytes: int(kcfg.Producer.BatchBytes), now: time.Now},
 	}
 	m, err := newMetrics(reg)
 	if err != nil {

@@ -205,3 +205,13 @@ func (s *Set) streamNames() []string {
 	}
 	return out
 }
+
+// streamLabel is a re-keyed stream's metric label: its signature, or
+// "tenant" for rules grouped by the tenant alone. The main stream's is
+// "main".
+func streamLabel(sig string) string {
+	if sig == "" {
+		return "tenant"
+	}
+	return sig
+}
