@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/trailwatch/trailwatch/detect/runner"
 	"github.com/trailwatch/trailwatch/internal/chserver"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/config"
@@ -35,6 +36,7 @@ type Config struct {
 	Kafka      kafka.Config        `yaml:"kafka"`
 	ClickHouse chstore.Config      `yaml:"clickhouse"`
 	Embedded   EmbeddedConfig      `yaml:"embedded"`
+	Detect     runner.Config       `yaml:"detect"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -56,6 +58,7 @@ func defaultConfig() *Config {
 		Kafka:      kafka.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
 		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
+		Detect:     runner.DefaultConfig(),
 	}
 }
 

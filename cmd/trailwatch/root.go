@@ -23,6 +23,7 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(a),
 		newConfigCmd(a),
 		newRunCmd(a),
+		newDetectCmd(a),
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),

@@ -107,7 +107,7 @@ func StartKafka(ctx context.Context, dir string, cfg KafkaConfig, topics kafka.T
 	kc := kafka.DefaultConfig()
 	kc.Brokers = []string{k.addr}
 	kc.Topics = topics
-	for _, t := range []*kafka.TopicConfig{&kc.Topics.Activity, &kc.Topics.DeadLetter, &kc.Topics.Alerts, &kc.Topics.Actions, &kc.Topics.DetectState} {
+	for _, t := range []*kafka.TopicConfig{&kc.Topics.Activity, &kc.Topics.DeadLetter, &kc.Topics.Alerts, &kc.Topics.Actions, &kc.Topics.DetectState, &kc.Topics.Rekeyed} {
 		t.ReplicationFactor = -1
 	}
 	ectx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -22,7 +22,7 @@ import (
 
 func topics() kafka.Topics {
 	t := kafka.DefaultConfig().Topics
-	for _, tc := range []*kafka.TopicConfig{&t.Activity, &t.DeadLetter, &t.Alerts, &t.Actions, &t.DetectState} {
+	for _, tc := range []*kafka.TopicConfig{&t.Activity, &t.DeadLetter, &t.Alerts, &t.Actions, &t.DetectState, &t.Rekeyed} {
 		tc.Partitions = 3
 	}
 	return t

@@ -36,7 +36,7 @@ func event(r *rand.Rand, i int) []byte {
 func benchBroker(b *testing.B, partitions int, sync bool, compression string) kafka.Config {
 	b.Helper()
 	cfg := kafka.DefaultConfig()
-	for _, tc := range []*kafka.TopicConfig{&cfg.Topics.Activity, &cfg.Topics.DeadLetter, &cfg.Topics.Alerts, &cfg.Topics.Actions, &cfg.Topics.DetectState} {
+	for _, tc := range []*kafka.TopicConfig{&cfg.Topics.Activity, &cfg.Topics.DeadLetter, &cfg.Topics.Alerts, &cfg.Topics.Actions, &cfg.Topics.DetectState, &cfg.Topics.Rekeyed} {
 		tc.Partitions = partitions
 	}
 	dir := ""

@@ -72,12 +72,16 @@ type Topics struct {
 	Alerts      TopicConfig `yaml:"alerts" doc:"Alerts from the detector."`
 	Actions     TopicConfig `yaml:"actions" doc:"Requested actions and their status records."`
 	DetectState TopicConfig `yaml:"detect_state" doc:"Compacted topic for detector state snapshots."`
+	// Rekeyed is internal to the detector: copies of the activity events
+	// that rules grouped by something other than the person need, keyed by
+	// that group, so one detector sees all of a group's events in order.
+	Rekeyed TopicConfig `yaml:"rekeyed" doc:"Internal to the detector: activity events re-keyed by the group of rules not grouped by person (a record id, a login name)."`
 }
 
 // All lists the enabled topics (those with a name), in a fixed order.
 func (t Topics) All() []TopicConfig {
 	var out []TopicConfig
-	for _, tc := range []TopicConfig{t.Activity, t.DeadLetter, t.Alerts, t.Actions, t.DetectState} {
+	for _, tc := range []TopicConfig{t.Activity, t.DeadLetter, t.Alerts, t.Actions, t.DetectState, t.Rekeyed} {
 		if tc.Name != "" {
 			out = append(out, tc)
 		}
@@ -136,6 +140,7 @@ func DefaultConfig() Config {
 			Alerts:      TopicConfig{Name: "crm.alerts", Partitions: 6, ReplicationFactor: -1},
 			Actions:     TopicConfig{Name: "crm.actions", Partitions: 6, ReplicationFactor: -1},
 			DetectState: TopicConfig{Name: "crm.detect.state", Partitions: 12, ReplicationFactor: -1, Compacted: true},
+			Rekeyed:     TopicConfig{Name: "crm.activity.rekeyed", Partitions: 12, ReplicationFactor: -1},
 		},
 		Producer: ProducerConfig{
 			BatchTimeout:    time.Millisecond,
@@ -221,6 +226,7 @@ func (c Config) Validate() error {
 		{"topics.alerts", c.Topics.Alerts},
 		{"topics.actions", c.Topics.Actions},
 		{"topics.detect_state", c.Topics.DetectState},
+		{"topics.rekeyed", c.Topics.Rekeyed},
 	} {
 		errs = append(errs, t.tc.validate(t.setting)...)
 		if t.tc.Name == "" {

@@ -184,7 +184,7 @@ func (e KafkaEnv) ReadTopic(t testing.TB, topic string) []kafka.Message {
 }
 
 func topicPtrs(t *kafka.Topics) []*kafka.TopicConfig {
-	return []*kafka.TopicConfig{&t.Activity, &t.DeadLetter, &t.Alerts, &t.Actions, &t.DetectState}
+	return []*kafka.TopicConfig{&t.Activity, &t.DeadLetter, &t.Alerts, &t.Actions, &t.DetectState, &t.Rekeyed}
 }
 
 var notTopicChars = regexp.MustCompile(`[^a-zA-Z0-9-]+`)

@@ -1,0 +1,182 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/trailwatch/trailwatch/detect/internal/traffic"
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// BenchmarkAlertLatency measures alert latency in a running pipeline on
+// the embedded broker: events are produced to crm.activity at a fixed
+// rate (TW_BENCH_RATE, default 20,000 a second; one iteration is one
+// event) by several producers, as ingest would; the detector runs the
+// shipped rules; a reader takes alerts off crm.alerts as they appear. An
+// alert's latency is the time from the acknowledgement of the event that
+// triggered it (its producer's Produce call returned) to the alert being
+// read. Reported: p50, p99 and max in ms, the alerts measured, and the
+// rate achieved.
+//
+//	go test ./detect/runner -run '^$' -bench AlertLatency -benchtime 200000x
+func BenchmarkAlertLatency(b *testing.B) {
+	rate := 20_000.0
+	if r, err := strconv.ParseFloat(os.Getenv("TW_BENCH_RATE"), 64); err == nil && r > 0 {
+		rate = r
+	}
+	env := testenv.Kafka(b, testenv.KafkaPartitions(12))
+	kcfg := env.Config
+	// kafka-go allocates batch_size messages for every partition batch it
+	// opens; at 1 ms batches most hold a few messages (docs/PERFORMANCE.md).
+	kcfg.Producer.BatchSize = 100
+	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_BATCH_SIZE")); err == nil && n > 0 {
+		kcfg.Producer.BatchSize = n
+	}
+	cfg := DefaultConfig()
+	cfg.Rules = "../../rules"
+	cfg.ReloadInterval = 0
+	run := start(b, cfg, kcfg)
+	eventually(b, "the detector to own every partition", func() bool {
+		return metricValue(b, run.reg, "trailwatch_detect_recoveries_total", nil) >= 24
+	})
+
+	// The alerts reader: one partition reader per partition of crm.alerts.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	readAt := map[string]time.Time{} // trigger event id → when its first alert was read
+	detAt := map[string]time.Time{}
+	var wg sync.WaitGroup
+	dialer, err := kcfg.Dialer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for p := range kcfg.Topics.Alerts.Partitions {
+		r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: kcfg.Brokers, Topic: kcfg.Topics.Alerts.Name, Partition: p,
+			Dialer: dialer, MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 500 * time.Millisecond, ReadLagInterval: -1})
+		wg.Go(func() {
+			defer r.Close()
+			for {
+				m, err := r.FetchMessage(ctx)
+				if err != nil {
+					return
+				}
+				now := time.Now()
+				var a struct {
+					EventIDs   []string  `json:"event_ids"`
+					DetectedAt time.Time `json:"detected_at"`
+				}
+				if json.Unmarshal(m.Value, &a) != nil || len(a.EventIDs) == 0 {
+					continue
+				}
+				trigger := a.EventIDs[len(a.EventIDs)-1]
+				mu.Lock()
+				if _, ok := readAt[trigger]; !ok {
+					readAt[trigger] = now
+					detAt[trigger] = a.DetectedAt
+				}
+				mu.Unlock()
+			}
+		})
+	}
+
+	// Producers: batches of what is due every millisecond, on 8
+	// goroutines, each batch acknowledged as a whole.
+	type batch struct {
+		msgs []kafka.Message
+		ids  []string
+	}
+	batches := make(chan batch, 1024)
+	ackAt := map[string]time.Time{}
+	var ackMu sync.Mutex
+	var pwg sync.WaitGroup
+	prod, err := kafka.NewProducer(kcfg, zerolog.Nop(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer prod.Close()
+	for range 8 {
+		pwg.Go(func() {
+			for bt := range batches {
+				if err := prod.Produce(ctx, bt.msgs...); err != nil {
+					b.Error(err)
+					return
+				}
+				now := time.Now()
+				ackMu.Lock()
+				for _, id := range bt.ids {
+					ackAt[id] = now
+				}
+				ackMu.Unlock()
+			}
+		})
+	}
+
+	g := traffic.New(traffic.Config{Seed: 11, Accounts: 50_000, Start: time.Now(), Rate: rate, AttackRate: 0.002})
+	var e event.Event
+	var cur batch
+	t0 := time.Now()
+	n := 0
+	for b.Loop() {
+		g.Next(&e)
+		cur.msgs = append(cur.msgs, kafka.Message{Topic: kcfg.Topics.Activity.Name, Key: []byte(e.Tenant + "\x00" + e.PersonKey()), Value: event.AppendJSON(make([]byte, 0, 1024), &e)})
+		cur.ids = append(cur.ids, e.ID)
+		n++
+		// Send what is due each millisecond (ingest answers requests in
+		// batches too), then wait for the next millisecond's events.
+		due := t0.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+		if wait := time.Until(due); wait > time.Millisecond || len(cur.msgs) >= 500 {
+			batches <- cur
+			cur = batch{}
+			if wait > time.Millisecond {
+				time.Sleep(wait)
+			}
+		}
+	}
+	if len(cur.msgs) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	pwg.Wait()
+	elapsed := time.Since(t0)
+	b.StopTimer()
+	waitCaughtUp(b, kcfg, cfg.Group)
+	time.Sleep(time.Second) // the last alerts reach the reader
+	cancel()
+	wg.Wait()
+	_ = run.stop(false)
+
+	var lat, det []time.Duration
+	for id, read := range readAt {
+		if ack, ok := ackAt[id]; ok {
+			lat = append(lat, read.Sub(ack))
+			det = append(det, detAt[id].Sub(ack))
+		}
+	}
+	slices.Sort(det)
+	b.Logf("detected_at - ack: p50 %s p90 %s max %s", det[len(det)/2], det[len(det)*9/10], det[len(det)-1])
+	if len(lat) == 0 {
+		b.Fatal("no alert measured")
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
+	b.ReportMetric(float64(len(lat)), "alerts")
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(metricValue(b, run.reg, "trailwatch_detect_alert_latency_seconds", nil), "detector-alerts")
+}

@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/detect"
+	"github.com/trailwatch/trailwatch/internal/deadletter"
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/schemas/alert"
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// TestRunnerEmitsWhatTheEngineDoes runs a generated stream (and one
+// message that is not an event) through the detector and checks what
+// reaches Kafka: the main stream's alerts are exactly those of the pure
+// engine over each partition, alerts carry the wall clock as detected_at
+// and are keyed by tenant and group, actions by tenant, re-keyed rules
+// fire, and the bad message is in the dead-letter topic with its position.
+func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
+	env := testenv.Kafka(t)
+	kcfg := env.Config
+	msgs := genStream(t, 1, 20_000)
+	msgs = append(msgs[:5000:5000], append([]kafka.Message{{Key: []byte("acme\x00p1"), Value: []byte(`{"id":"broken",`)}}, msgs[5000:]...)...)
+	produce(t, kcfg, kcfg.Topics.Activity.Name, msgs)
+	// And a message on the re-keyed topic that no detector wrote.
+	produce(t, kcfg, kcfg.Topics.Rekeyed.Name, []kafka.Message{{Key: []byte("k"), Value: []byte(`{}`)}})
+
+	before := time.Now()
+	cfg := testConfig()
+	run := start(t, cfg, kcfg)
+	waitCaughtUp(t, kcfg, cfg.Group)
+	if err := run.stop(false); err != nil {
+		t.Fatal(err)
+	}
+
+	// The pure engine over each partition, in offset order.
+	set := run.r.set.Load()
+	want := map[string]bool{}
+	byPart := map[int][]kafka.Message{}
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
+		byPart[m.Partition] = append(byPart[m.Partition], m)
+	}
+	for _, part := range byPart {
+		sh := set.Main.eng.NewShard()
+		var ev event.Event
+		var out []detect.Output
+		for _, m := range part {
+			if event.DecodeInto(&ev, m.Value, event.Options{}) != nil {
+				continue
+			}
+			out = sh.Process(&ev, out[:0])
+			for _, o := range out {
+				if o.Kind == detect.OutputAlert {
+					want[o.Alert.ID] = true
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the generated stream raised no alert on the main stream")
+	}
+
+	got := map[string]bool{}
+	rekeyed := 0
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Alerts.Name) {
+		var a alert.Alert
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.DetectedAt.Before(before.Add(-time.Second)) || a.DetectedAt.Equal(a.TriggeredAt) {
+			t.Errorf("alert %s: detected_at %s is not the wall clock at emission (triggered %s)", a.ID, a.DetectedAt, a.TriggeredAt)
+		}
+		if !bytes.Equal(m.Key, alertKey(nil, &a)) || !strings.HasPrefix(string(m.Key), a.Tenant+"\x00") {
+			t.Errorf("alert %s keyed %q", a.ID, m.Key)
+		}
+		if slicesContain(set.Main.rules, a.Rule.ID) {
+			got[a.ID] = true
+		} else {
+			rekeyed++
+		}
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("alert %s of the engine is not on %s", id, kcfg.Topics.Alerts.Name)
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			t.Errorf("alert %s on %s is not the engine's", id, kcfg.Topics.Alerts.Name)
+		}
+	}
+	if rekeyed == 0 {
+		t.Errorf("no alert from the re-keyed rules %v", set.sigs)
+	}
+	t.Logf("%d main-stream alerts, %d re-keyed", len(got), rekeyed)
+
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Actions.Name) {
+		var a alert.Action
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Key) != a.Tenant {
+			t.Errorf("action %s keyed %q, want its tenant %q", a.ID, m.Key, a.Tenant)
+		}
+	}
+
+	dl := env.ReadTopic(t, kcfg.Topics.DeadLetter.Name)
+	if len(dl) != 2 {
+		t.Fatalf("%d dead letters, want 2", len(dl))
+	}
+	for _, d := range dl {
+		var rec deadletter.Record
+		if err := json.Unmarshal(d.Value, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Stage != "detect" || rec.Raw == nil || rec.Origin.Partition == nil || rec.Origin.Offset == nil || rec.Reason == "" {
+			t.Errorf("dead letter %s", d.Value)
+		}
+		switch rec.Origin.Topic {
+		case kcfg.Topics.Activity.Name:
+			if *rec.Raw != `{"id":"broken",` {
+				t.Errorf("dead letter %s", d.Value)
+			}
+		case kcfg.Topics.Rekeyed.Name:
+			if !strings.Contains(rec.Reason, "not a re-keyed copy") {
+				t.Errorf("dead letter %s", d.Value)
+			}
+		default:
+			t.Errorf("dead letter from %s", rec.Origin.Topic)
+		}
+	}
+}
+
+func slicesContain(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
