@@ -25,6 +25,8 @@ func newRootCmd() *cobra.Command {
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),
+		newSimulateCmd(),
+		newScoreCmd(),
 	)
 	return root
 }
