@@ -16,9 +16,9 @@ import (
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
-		Short: "Work with detection rules: test them",
+		Short: "Work with detection rules: test, lint and backtest them",
 	}
-	cmd.AddCommand(newRulesTestCmd())
+	cmd.AddCommand(newRulesTestCmd(), newRulesLintCmd())
 	return cmd
 }
 
