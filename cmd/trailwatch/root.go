@@ -24,7 +24,7 @@ func newRootCmd() *cobra.Command {
 		newConfigCmd(a),
 		newNormalizeCmd(),
 		newReplayCmd(),
-		newRulesCmd(),
+		newRulesCmd(a),
 		newSimulateCmd(),
 		newScoreCmd(),
 	)
