@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/internal/simulate"
@@ -66,7 +67,12 @@ demos.`,
 			return runSimulate(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr(), time.Now())
 		},
 	}
-	f := cmd.Flags()
+	simulateFlags(cmd.Flags(), &o)
+	return cmd
+}
+
+// simulateFlags declares the simulate command's flags into o.
+func simulateFlags(f *pflag.FlagSet, o *simulateOptions) {
 	d := simulate.DefaultConfig()
 	f.Uint64Var(&o.seed, "seed", d.Seed, "random seed: the same flags and seed give the same output")
 	f.StringVar(&o.start, "start", d.Start.Format(time.DateOnly), "start of the main period: a date (YYYY-MM-DD, UTC) or an RFC 3339 time")
@@ -88,7 +94,6 @@ demos.`,
 	f.IntVar(&o.batch, "batch", 500, "events per batch sent to --http")
 	f.Float64Var(&o.disorder, "disorder", d.Disorder, "share of events delivered late (out of event-time order), as collectors do")
 	f.StringVar(&o.maxDelay, "max-delay", "30s", "how late, in event time, a late event can be (keep it within the detector's lateness)")
-	return cmd
 }
 
 // simulateConfig turns the flags into a configuration, reporting every
