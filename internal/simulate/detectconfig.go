@@ -38,21 +38,14 @@ func (s *Simulation) DetectConfig() []byte {
 }
 
 // historyOverrides are the parameter overrides a short history needs:
-// rule, parameter, value.
+// rule, parameter, value. A new country needs the account known for a
+// week (learning); with less history the learning is shortened to what
+// there is. Dormancy needs a month of silence that no short history can
+// tell from a long weekend, so with less than 35 days of history the
+// dormant-account episodes are not generated at all rather than the rule
+// tuned into noise.
 func (w *world) historyOverrides() [][3]string {
 	var out [][3]string
-	minGap := -1
-	for _, ep := range w.episodes {
-		if ep.kind.name == "dormant_account" {
-			gap := ep.day - ep.p.leftDay - 1
-			if minGap < 0 || gap < minGap {
-				minGap = gap
-			}
-		}
-	}
-	if minGap >= 0 && minGap < 30 {
-		out = append(out, [3]string{"auth.dormant_account_active", "dormant_after", fmt.Sprintf("%dd", max(1, minGap))})
-	}
 	if w.histDays < 8 {
 		learn := time.Duration(max(1, w.histDays-1)) * 24 * time.Hour
 		if w.histDays <= 1 {

@@ -20,6 +20,9 @@ type kind struct {
 	// hard kinds are look-alikes the rule cannot tell from the attack; they
 	// are planned a seventh as often as the others.
 	hard bool
+	// month kinds need a month of silence before them, which only a
+	// history of 35 days or more holds (not --live's six days).
+	month bool
 	// history kinds need the subject to have a past (a country and device
 	// history, an account that went quiet): they get a leaver or a person
 	// known since the history began.
@@ -64,7 +67,7 @@ var kinds = []*kind{
 		doc: "250 to 800 distinct records viewed by a script in under five minutes"},
 	{name: "new_country", class: ClassAttack, rule: "auth.new_country", timing: anyTime, who: human, gen: genNewCountry,
 		doc: "a successful login from a country the account never used, on a device it never used"},
-	{name: "dormant_account", class: ClassAttack, rule: "auth.dormant_account_active", timing: anyTime, who: nobody, gen: genDormantAccount,
+	{name: "dormant_account", class: ClassAttack, rule: "auth.dormant_account_active", timing: anyTime, who: nobody, gen: genDormantAccount, month: true,
 		doc: "the account of someone who left over a month ago logs in and reads or exports records"},
 	{name: "shared_credentials", class: ClassAttack, rule: "auth.one_login_many_ips", timing: anyTime, who: human, gen: genSharedCredentials,
 		doc: "one login name signs in from five to nine addresses within minutes"},
@@ -102,7 +105,7 @@ var kinds = []*kind{
 	// hidden.
 	{name: "late_export", class: ClassBenign, rule: "export.off_hours_bulk_by_human", timing: lateEvening, who: exporter, gen: genLateExport, hard: true,
 		doc: "hard: a person finishing a report late exports 5,500 to 15,000 records just after the calendar's working hours"},
-	{name: "leave_return", class: ClassBenign, rule: "auth.dormant_account_active", timing: workHours, who: human, gen: genLeaveReturn, hard: true,
+	{name: "leave_return", class: ClassBenign, rule: "auth.dormant_account_active", timing: workHours, who: human, gen: genLeaveReturn, hard: true, month: true,
 		doc: "hard: a person back from over a month of parental leave logs in again"},
 	{name: "integration_export", class: ClassBenign, rule: "export.off_hours_bulk_by_human", auto: true,
 		doc: "an integration account's nightly extract (and Sunday backup) of hundreds of thousands of records"},

@@ -37,8 +37,14 @@ func (w *world) plan() {
 }
 
 func (w *world) wanted(k *kind) bool {
+	if k.month && w.histDays < monthHistory {
+		return false
+	}
 	return len(w.cfg.Kinds) == 0 || contains(w.cfg.Kinds, k.name)
 }
+
+// monthHistory is the history (days) kinds about a month of silence need.
+const monthHistory = 35
 
 // count is how many episodes of a kind tenant number ti gets.
 func (w *world) count(k *kind, ti int) int {
@@ -241,7 +247,7 @@ func (w *world) planLive() {
 		if k.auto || !w.wanted(k) || k.name == "travel" {
 			continue
 		}
-		at := start.Add(20*time.Second + time.Duration(slot)*12*time.Second).Truncate(time.Millisecond)
+		at := start.Add(20*time.Second + time.Duration(slot)*8*time.Second).Truncate(time.Millisecond)
 		slot++
 		for j := range w.tenants {
 			t := w.tenants[(slot+j)%len(w.tenants)]

@@ -59,7 +59,8 @@ func (s *Simulation) Run(ctx context.Context, emit func(*event.Event) error, lab
 		planned[ep.kind.name] = true
 	}
 	for _, k := range kinds {
-		if !k.auto && w.wanted(k) && !planned[k.name] && !(w.cfg.Live && k.name == "travel") {
+		asked := len(w.cfg.Kinds) == 0 || contains(w.cfg.Kinds, k.name)
+		if !k.auto && asked && !planned[k.name] && !(w.cfg.Live && k.name == "travel") {
 			st.Skipped = append(st.Skipped, k.name)
 		}
 	}
@@ -144,11 +145,12 @@ func (s *Simulation) Run(ctx context.Context, emit func(*event.Event) error, lab
 			g.fast = ep.fast
 			ep.kind.gen(g, ep)
 			add(ep.take(g))
-		}
-		// Nothing generated for a later day starts before its local
-		// midnight, which is at the earliest 14 hours before UTC's.
-		if err := out(w.start.AddDate(0, 0, d+1).Add(-16*time.Hour), false); err != nil {
-			return st, err
+			if ep.trip == nil {
+				// complete now: label it before its events leave, so a
+				// live run stopped at any point has the labels of what
+				// it sent
+				done = append(done, ep)
+			}
 		}
 		for _, ep := range w.episodes {
 			if ep.doneDay <= d {
@@ -160,6 +162,11 @@ func (s *Simulation) Run(ctx context.Context, emit func(*event.Event) error, lab
 			if err := writeLabel(ep); err != nil {
 				return st, err
 			}
+		}
+		// Nothing generated for a later day starts before its local
+		// midnight, which is at the earliest 14 hours before UTC's.
+		if err := out(w.start.AddDate(0, 0, d+1).Add(-16*time.Hour), false); err != nil {
+			return st, err
 		}
 	}
 	if err := out(time.Time{}, true); err != nil {
