@@ -147,7 +147,7 @@ func genRecordTampering(g *gen, e *episode) {
 		people := a.p.t.people
 		for k := 1; k < len(people); k++ {
 			other := people[(a.p.idx+k*7)%len(people)]
-			if other == a.p || !human(other) {
+			if other == a.p || !human(other) || !other.employed(e.day) {
 				continue
 			}
 			if b := other.accountIn(a.system); b != nil {

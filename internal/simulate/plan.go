@@ -129,6 +129,11 @@ func (w *world) planEpisode(t *tenant, k *kind, i, d int, r *rand.Rand) {
 		// was never disabled.
 		p := w.newPerson(t, len(t.people), [2]string{"sales_rep", "sales"}, r)
 		p.leftDay = -w.histDays + 1 + r.IntN(3)
+		// their last day is a working day: a leaver who never logged in
+		// left no account activity to go dormant from
+		for !t.workingDay(w.localDate(p.leftDay, p.zone)) {
+			p.leftDay++
+		}
 		t.people = append(t.people, p)
 		t.leavers = append(t.leavers, p)
 		ep.p, ep.a, ep.day = p, p.accounts[0], d
