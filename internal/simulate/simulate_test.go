@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,24 @@ func generate(t testing.TB, cfg Config) ([]*event.Event, []*Label, Stats) {
 		t.Fatal(err)
 	}
 	return evs, labels, st
+}
+
+// smallRun is small()'s output, generated once for the tests that only
+// read it.
+var smallRun struct {
+	once   sync.Once
+	evs    []*event.Event
+	labels []*Label
+	st     Stats
+}
+
+func generateSmall(t testing.TB) ([]*event.Event, []*Label, Stats) {
+	t.Helper()
+	smallRun.once.Do(func() { smallRun.evs, smallRun.labels, smallRun.st = generate(t, small()) })
+	if smallRun.evs == nil {
+		t.Fatal("generating the small world failed")
+	}
+	return smallRun.evs, smallRun.labels, smallRun.st
 }
 
 func encodeAll(t testing.TB, cfg Config) (string, string) {
@@ -92,7 +111,7 @@ func TestDeterministic(t *testing.T) {
 
 func TestEventsAreValidUniqueAndInOrder(t *testing.T) {
 	cfg := small()
-	evs, _, st := generate(t, cfg)
+	evs, _, st := generateSmall(t)
 	if len(evs) < 5000 || st.Events != len(evs) {
 		t.Fatalf("%d events (stats say %d): too few for three days of 60 people", len(evs), st.Events)
 	}
@@ -137,7 +156,7 @@ func TestEventsAreValidUniqueAndInOrder(t *testing.T) {
 
 func TestLabels(t *testing.T) {
 	cfg := small()
-	evs, labels, st := generate(t, cfg)
+	evs, labels, st := generateSmall(t)
 	byID := map[string]*event.Event{}
 	for _, e := range evs {
 		byID[e.ID] = e
@@ -179,7 +198,7 @@ func TestLabels(t *testing.T) {
 // TestPersonGrouping checks what the person-level rules rely on: a resolved
 // person's accounts in two CRMs share user.person_id and user.timezone.
 func TestPersonGrouping(t *testing.T) {
-	evs, _, _ := generate(t, small())
+	evs, _, _ := generateSmall(t)
 	accounts := map[string]map[string]bool{}
 	zones := map[string]string{}
 	for _, e := range evs {
