@@ -2,7 +2,6 @@ package simulate
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -301,15 +300,4 @@ var profiles = map[string]profile{
 	"crm_admin":            {types: []string{"account", "contact", "case"}, views: span{5, 15}, searches: span{0, 2}},
 	"system_administrator": {types: []string{"account", "contact"}, views: span{3, 10}},
 	"analyst":              {types: []string{"account", "opportunity", "lead"}, views: span{10, 25}, reports: span{2, 6}, exportPct: 15, exportMin: 100, exportMax: 3000},
-}
-
-// sortEvents orders events by time, then id: the order events leave in.
-func sortEvents(evs []*event.Event) {
-	sort.Slice(evs, func(i, j int) bool {
-		a, b := evs[i], evs[j]
-		if !a.Timestamp.Equal(b.Timestamp) {
-			return a.Timestamp.Before(b.Timestamp)
-		}
-		return a.ID < b.ID
-	})
 }
