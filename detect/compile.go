@@ -30,6 +30,7 @@ type compiled struct {
 	steps    []*cstep
 	within   int64
 	nvField  *cexpr
+	nvAlso   *cexpr // new_value.also_new: must be new too
 	history  int64
 	minHist  int64
 	previous int64
@@ -198,6 +199,14 @@ func compileRule(r *Rule, params map[string]any, lists map[string]*List, listIte
 				ec.errAt(r.NewValue.Field, 0, "new_value.field must be a string or number, got %s", c.nvField.typ)
 			}
 		}
+		if a := r.NewValue.AlsoNew; a != nil {
+			c.nvAlso = ec.compile(a, a.Text, 0, &scope{what: "new_value.also_new"})
+			if c.nvAlso != nil {
+				if k := kindOfType(c.nvAlso.typ); k != lkStr && k != lkNum {
+					ec.errAt(a, 0, "new_value.also_new must be a string or number, got %s", c.nvAlso.typ)
+				}
+			}
+		}
 	case KindPrevious:
 		condScope.prev = true
 		outScope.prev = true
@@ -303,6 +312,9 @@ func fingerprints(c *compiled) (string, string) {
 	}
 	if c.nvField != nil {
 		fmt.Fprintf(&st, "nv=%s\n", c.nvField.text)
+	}
+	if c.nvAlso != nil {
+		fmt.Fprintf(&st, "nvalso=%s\n", c.nvAlso.text)
 	}
 	var all strings.Builder
 	all.WriteString(st.String())

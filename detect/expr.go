@@ -397,6 +397,38 @@ func walk(n ast.Node, fn func(ast.Node)) {
 	}
 }
 
+// rewriteCoalesce makes `a ?? b` "first non-empty", as the language
+// documents, when a is a text field of the event (absent strings are "",
+// which expr's nil-coalescing would keep): `user.name ?? user.id` is the
+// id when the name is absent. Elsewhere ?? keeps expr's meaning.
+func (ec *exprCompiler) rewriteCoalesce(node *ast.Node, n *ast.BinaryNode) {
+	root, path, ok := chain(n.Left)
+	if !ok {
+		return
+	}
+	switch root {
+	case "prev", "self":
+	case "steps":
+		if len(path) < 2 {
+			return
+		}
+		path = path[1:]
+	default:
+		path = append([]string{root}, path...)
+	}
+	f := eventFields().byPath[strings.Join(path, ".")]
+	if f == nil || f.kind != kindString {
+		return
+	}
+	empty := &ast.StringNode{Value: ""}
+	empty.SetLocation(n.Left.Location())
+	test := &ast.BinaryNode{Operator: "!=", Left: n.Left, Right: empty}
+	test.SetLocation(n.Location())
+	repl := &ast.ConditionalNode{Cond: test, Exp1: n.Left, Exp2: n.Right}
+	ast.Patch(node, repl)
+	(*node).SetLocation(n.Location())
+}
+
 // rewrite resolves params and lists to constants and makes the language's
 // conveniences concrete, before type checking: `x in lists.networks` on a
 // CIDR list becomes in_cidr(x, …), context functions get their hidden
@@ -436,6 +468,10 @@ func (ec *exprCompiler) rewrite(node *ast.Node, ce *cexpr) {
 	}
 	switch n := (*node).(type) {
 	case *ast.BinaryNode:
+		if n.Operator == "??" {
+			ec.rewriteCoalesce(node, n)
+			return
+		}
 		if n.Operator != "in" && n.Operator != "not in" {
 			return
 		}

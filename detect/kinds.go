@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"time"
+	"strings"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -54,18 +55,19 @@ type nvItem struct {
 }
 
 func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
-	x, err := s.evalAny(v.nvField, nil)
-	if err != nil {
-		rs.c.evalErrors++
+	val, ok := s.nvValue(rs, v.nvField)
+	if !ok {
 		return out
 	}
-	val, ok := x.(string)
-	if !ok {
-		if f, isF := x.(float64); isF {
-			val = numKey(f)
-		} else {
-			val = formatValue(x)
+	also := ""
+	if v.nvAlso != nil {
+		a, ok := s.nvValue(rs, v.nvAlso)
+		if !ok {
+			return out
 		}
+		// also_new values share the group's list, marked so they never
+		// meet the field's values (nor show among known_values).
+		also = alsoNewMark + a
 	}
 	ts := ev.Timestamp.UnixNano()
 	g := s.obtain(rs)
@@ -76,31 +78,11 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 	if ts < nv.first {
 		nv.first = ts
 	}
-	idx := -1
-	for i := range nv.vals {
-		if nv.vals[i].v == val {
-			idx = i
-			break
-		}
-	}
-	isNew := idx < 0 || nv.vals[idx].last < ts-v.history
-	if idx >= 0 {
-		if ts > nv.vals[idx].last {
-			nv.vals[idx].last = ts
-		}
-	} else {
-		if len(nv.vals) >= s.eng.cfg.MaxValues {
-			// forget the least recently seen value
-			oldest := 0
-			for i := range nv.vals {
-				if nv.vals[i].last < nv.vals[oldest].last {
-					oldest = i
-				}
-			}
-			nv.vals = append(nv.vals[:oldest], nv.vals[oldest+1:]...)
-			rs.c.overflow++
-		}
-		nv.vals = append(nv.vals, nvItem{v: s.strs.in.str(val), last: ts})
+	isNew := s.nvSee(rs, v, nv, val, ts)
+	if v.nvAlso != nil {
+		// An empty value says nothing is familiar: it counts as new.
+		alsoNew := s.nvSee(rs, v, nv, also, ts) || also == alsoNewMark
+		isNew = isNew && alsoNew
 	}
 	s.schedule(g, ts+v.history)
 	if !isNew || ts-nv.first < v.minHist {
@@ -115,7 +97,7 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	var known []string
 	for _, it := range nv.vals {
-		if it.v != val && it.last >= ts-v.history {
+		if it.v != val && it.last >= ts-v.history && !strings.HasPrefix(it.v, alsoNewMark) {
 			known = append(known, it.v)
 		}
 	}
@@ -125,6 +107,59 @@ func (s *Shard) processNewValue(rs *ruleState, v *compiled, ev *event.Event, out
 	}
 	return s.emit(rs, v, g, firing{trigger: s.liveRec(ev), span: v.history,
 		values: map[string]any{"new_value": val, "known_values": known}}, out)
+}
+
+// alsoNewMark prefixes the values of new_value.also_new in a group's list.
+const alsoNewMark = "\x00"
+
+// nvValue evaluates a new_value expression to its key.
+func (s *Shard) nvValue(rs *ruleState, e *cexpr) (string, bool) {
+	x, err := s.evalAny(e, nil)
+	if err != nil {
+		rs.c.evalErrors++
+		return "", false
+	}
+	val, ok := x.(string)
+	if !ok {
+		if f, isF := x.(float64); isF {
+			val = numKey(f)
+		} else {
+			val = formatValue(x)
+		}
+	}
+	return val, true
+}
+
+// nvSee records val as seen at ts and says whether it was new: never seen,
+// or not within the history.
+func (s *Shard) nvSee(rs *ruleState, v *compiled, nv *nvState, val string, ts int64) bool {
+	idx := -1
+	for i := range nv.vals {
+		if nv.vals[i].v == val {
+			idx = i
+			break
+		}
+	}
+	isNew := idx < 0 || nv.vals[idx].last < ts-v.history
+	if idx >= 0 {
+		if ts > nv.vals[idx].last {
+			nv.vals[idx].last = ts
+		}
+		return isNew
+	}
+	if len(nv.vals) >= s.eng.cfg.MaxValues {
+		// forget the least recently seen value
+		oldest := 0
+		for i := range nv.vals {
+			if nv.vals[i].last < nv.vals[oldest].last {
+				oldest = i
+			}
+		}
+		nv.vals = append(nv.vals[:oldest], nv.vals[oldest+1:]...)
+		rs.c.overflow++
+	}
+	nv.vals = append(nv.vals, nvItem{v: s.strs.in.str(val), last: ts})
+	return isNew
 }
 
 func (nv *nvState) trim(v *compiled, wm int64) (int64, bool) {

@@ -129,9 +129,12 @@ type StepSpec struct {
 }
 
 // NewValueSpec fires on the first occurrence of a value of Field for a group
-// within History, once the group has been known for MinHistory.
+// within History, once the group has been known for MinHistory. With
+// AlsoNew, only when that expression's value is new for the group too (an
+// empty value counts as new): a login from a new country on a new device.
 type NewValueSpec struct {
 	Field      *Source
+	AlsoNew    *Source
 	History    *DurationSpec
 	MinHistory *DurationSpec
 	Line       int
@@ -475,10 +478,12 @@ func (d *ydoc) parseSequence(n *yaml.Node) *SequenceSpec {
 
 func (d *ydoc) parseNewValue(n *yaml.Node) *NewValueSpec {
 	s := &NewValueSpec{Line: n.Line}
-	for _, kv := range d.mapping(n, "new_value", []string{"field", "history", "min_history"}) {
+	for _, kv := range d.mapping(n, "new_value", []string{"field", "also_new", "history", "min_history"}) {
 		switch kv.key {
 		case "field":
 			s.Field = d.source(kv.v, "new_value.field")
+		case "also_new":
+			s.AlsoNew = d.source(kv.v, "new_value.also_new")
 		case "history":
 			s.History = d.durationSpec(kv.v, "new_value.history")
 		case "min_history":

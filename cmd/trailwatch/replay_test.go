@@ -72,7 +72,7 @@ func TestReplay(t *testing.T) {
 	if strings.TrimSpace(string(got)) != lines[0] {
 		t.Errorf("replay is not deterministic:\n%s\n%s", got, lines[0])
 	}
-	if !strings.Contains(stdout.String(), "1 alerts, 1 actions") || !strings.Contains(stderr.String(), "stdin:2: invalid event") {
+	if !strings.Contains(stdout.String(), "1 alerts, 2 actions") || !strings.Contains(stderr.String(), "stdin:2: invalid event") {
 		t.Errorf("summary %q, stderr %q", stdout.String(), stderr.String())
 	}
 }

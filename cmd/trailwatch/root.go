@@ -26,7 +26,9 @@ func newRootCmd() *cobra.Command {
 		newDetectCmd(a),
 		newNormalizeCmd(),
 		newReplayCmd(),
-		newRulesCmd(),
+		newRulesCmd(a),
+		newSimulateCmd(),
+		newScoreCmd(),
 	)
 	return root
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/trailwatch/trailwatch/detect"
 )
 
-func newRulesCmd() *cobra.Command {
+func newRulesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
-		Short: "Work with detection rules: test them",
+		Short: "Work with detection rules: test, lint and backtest them",
 	}
-	cmd.AddCommand(newRulesTestCmd())
+	cmd.AddCommand(newRulesTestCmd(), newRulesLintCmd(), newRulesBacktestCmd(a))
 	return cmd
 }
 
