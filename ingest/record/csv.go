@@ -128,6 +128,7 @@ type CSVReader struct {
 	lines  int   // lines before the reader's input began
 	start  int64 // byte offset of the reader's input in the file
 	raw    []byte
+	nl     int // line breaks consumed
 }
 
 // NewCSVReader reads the header row. A UTF-8 byte-order mark before it is
@@ -183,10 +184,15 @@ func (c *CSVReader) Offset() int64 {
 // carries for a row that was refused.
 func (c *CSVReader) Raw() []byte { return c.raw }
 
+// Lines is the number of lines consumed through Offset: what to pass to
+// NewCSVReaderAt with it.
+func (c *CSVReader) Lines() int { return c.lines + c.nl }
+
 // keepRaw moves the bytes of the record csv just read out of the recorder.
 func (c *CSVReader) keepRaw() {
-	end := c.r.InputOffset()
-	c.raw = bytes.Trim(c.rec.take(end), "\r\n") // csv skips blank lines: they belong to no record
+	taken := c.rec.take(c.r.InputOffset())
+	c.nl += bytes.Count(taken, []byte{'\n'})
+	c.raw = bytes.Trim(taken, "\r\n") // csv skips blank lines: they belong to no record
 }
 
 // recorder keeps the bytes csv.Reader reads (it reads ahead through its own

@@ -44,6 +44,10 @@ func (l *LineReader) Resume(line int, offset int64) {
 // continue after it.
 func (l *LineReader) Offset() int64 { return l.off }
 
+// Lines is the number of lines consumed through Offset: what to pass to
+// Resume with it.
+func (l *LineReader) Lines() int { return l.line }
+
 // Next returns the next non-blank line (without its line ending) and its
 // 1-based number. The slice is valid until the next call. It returns io.EOF at
 // the end.

@@ -297,6 +297,9 @@ func TestLineReaderOffsetsAndResume(t *testing.T) {
 		}
 		offs = append(offs, lr.Offset())
 	}
+	if lr.Lines() != 5 {
+		t.Errorf("lines consumed %d, want 5", lr.Lines())
+	}
 	want := []int64{9, 18, 79, int64(len(in))}
 	if fmt.Sprint(offs) != fmt.Sprint(want) {
 		t.Fatalf("offsets %v, want %v", offs, want)
@@ -354,6 +357,9 @@ func TestCSVReaderRawOffsetsAndResume(t *testing.T) {
 	// Resuming at the offset after the first row gives the file's lines.
 	h := cr.Header()
 	cr2 := NewCSVReaderAt(strings.NewReader(in[17:]), h, 3, 17)
+	if cr.Lines() != 6 {
+		t.Errorf("lines consumed %d, want 6", cr.Lines())
+	}
 	if _, err := cr2.Next(); err == nil {
 		t.Fatal("want the 3-field row refused")
 	} else if le := new(LineError); !errors.As(err, &le) || le.Line != 5 || cr2.Offset() != 24 || string(cr2.Raw()) != "3,4,5" {
