@@ -23,6 +23,16 @@ const (
 	ReasonDuplicateID = "duplicate_id"
 )
 
+// Malformed marks err as input that could not be cut into records (a body
+// that is not JSON, a CSV file without a header): Reason says
+// ReasonMalformed.
+func Malformed(err error) error { return &malformedError{err} }
+
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return e.err.Error() }
+func (e *malformedError) Unwrap() error { return e.err }
+
 // Reason classifies a rejection: the Kind of a contract violation, or one
 // of the Reason constants.
 func Reason(err error) string {
@@ -30,7 +40,10 @@ func Reason(err error) string {
 	var te *TenantError
 	var le *record.LineError
 	var de *duplicateError
+	var me *malformedError
 	switch {
+	case errors.As(err, &me):
+		return ReasonMalformed
 	case errors.As(err, &ve):
 		return string(ve.Kind)
 	case errors.As(err, &te):
