@@ -87,32 +87,38 @@ func (b *Batch) Add(p *Parser, rec record.Record, raw []byte, now time.Time, lin
 		b.Reject(raw, line, index, err)
 		return Refused
 	}
+	return b.AddEvent(&b.ev, p.MaxEventBytes(), raw, line, index)
+}
+
+// AddEvent adds an event parsed (and validated) already, refusing it if its
+// encoding is over maxBytes.
+func (b *Batch) AddEvent(ev *event.Event, maxBytes int, raw []byte, line, index int) Outcome {
 	start := len(b.arena)
-	b.arena = event.AppendJSON(b.arena, &b.ev)
+	b.arena = event.AppendJSON(b.arena, ev)
 	value := b.arena[start:len(b.arena):len(b.arena)]
-	if len(value) > p.MaxEventBytes() {
+	if len(value) > maxBytes {
 		b.arena = b.arena[:start]
 		b.Reject(raw, line, index, &event.ValidationError{Kind: event.KindSize, Offset: -1,
-			Reason: "event is " + strconv.Itoa(len(value)) + " bytes encoded, limit " + strconv.Itoa(p.MaxEventBytes())})
+			Reason: "event is " + strconv.Itoa(len(value)) + " bytes encoded, limit " + strconv.Itoa(maxBytes)})
 		return Refused
 	}
 	if b.ids != nil {
-		if i, seen := b.ids[b.ev.ID]; seen {
+		if i, seen := b.ids[ev.ID]; seen {
 			b.arena = b.arena[:start]
 			if bytes.Equal(b.msgs[i].Value, value) {
 				b.dups++
 				return Duplicate
 			}
-			b.Reject(raw, line, index, &duplicateError{id: b.ev.ID})
+			b.Reject(raw, line, index, &duplicateError{id: ev.ID})
 			return Refused
 		}
-		b.ids[b.ev.ID] = len(b.msgs)
+		b.ids[ev.ID] = len(b.msgs)
 	}
 	kstart := len(b.arena)
-	b.arena = Key(b.arena, &b.ev)
+	b.arena = Key(b.arena, ev)
 	key := b.arena[kstart:len(b.arena):len(b.arena)]
 	b.msgs = append(b.msgs, kafka.Message{Topic: b.topic, Key: key, Value: value, Headers: b.headers})
-	b.times = append(b.times, b.ev.Timestamp.UnixMilli())
+	b.times = append(b.times, ev.Timestamp.UnixMilli())
 	return Accepted
 }
 
