@@ -23,6 +23,7 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(a),
 		newConfigCmd(a),
 		newNormalizeCmd(),
+		newIngestCmd(a),
 		newReplayCmd(),
 		newRulesCmd(),
 	)
