@@ -126,6 +126,12 @@ func TestIngestFile100k(t *testing.T) {
 	}
 }
 
+func TestDefaultIngestConfigValid(t *testing.T) {
+	if err := defaultConfig().Ingest.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestIngestConfigYAML loads sources and pollers from YAML: the inline
 // source fields, credentials by file and environment, and the checks.
 func TestIngestConfigYAML(t *testing.T) {

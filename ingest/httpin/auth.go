@@ -21,26 +21,26 @@ const (
 	HeaderSignature = "X-Trailwatch-Signature" // "v1=" + hex HMAC-SHA256
 )
 
-// SignatureMessage is what a sender signs: "v1:", the timestamp header's
-// value, ":", the request target as sent (path and query), ":", and the
-// body exactly as sent (compressed, when it is). Signing the target keeps a
-// signature from being moved to another format or path.
-func SignatureMessage(timestamp, target string, body []byte) []byte {
-	msg := make([]byte, 0, len(timestamp)+len(target)+len(body)+5)
-	msg = append(msg, "v1:"...)
-	msg = append(msg, timestamp...)
-	msg = append(msg, ':')
-	msg = append(msg, target...)
-	msg = append(msg, ':')
-	return append(msg, body...)
+// signatureMAC is the HMAC-SHA256 of what a sender signs: "v1:", the
+// timestamp header's value, ":", the request target as sent (path and
+// query), ":", and the body exactly as sent (compressed, when it is).
+// Signing the target keeps a signature from being moved to another format
+// or path. The pieces are fed in turn: the body is not copied.
+func signatureMAC(secret []byte, timestamp, target string, body []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("v1:"))
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{':'})
+	mac.Write([]byte(target))
+	mac.Write([]byte{':'})
+	mac.Write(body)
+	return mac.Sum(nil)
 }
 
 // Sign returns the X-Trailwatch-Signature value of a request (for clients
 // and tests).
 func Sign(secret []byte, timestamp, target string, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(SignatureMessage(timestamp, target, body))
-	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+	return "v1=" + hex.EncodeToString(signatureMAC(secret, timestamp, target, body))
 }
 
 // readSecret reads a credential from a file (trailing line break dropped)
@@ -131,9 +131,7 @@ func (s *Server) verify(src *source, r *http.Request, body []byte, now time.Time
 	if !ok || err != nil || len(got) != sha256.Size {
 		return errBadSignature
 	}
-	mac := hmac.New(sha256.New, src.secret)
-	mac.Write(SignatureMessage(ts, r.RequestURI, body))
-	want := mac.Sum(nil)
+	want := signatureMAC(src.secret, ts, r.RequestURI, body)
 	if !hmac.Equal(got, want) {
 		return errBadSignature
 	}
