@@ -37,6 +37,7 @@ type Config struct {
 	ClickHouse chstore.Config      `yaml:"clickhouse"`
 	Embedded   EmbeddedConfig      `yaml:"embedded"`
 	Detect     runner.Config       `yaml:"detect"`
+	Ingest     IngestConfig        `yaml:"ingest"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -59,6 +60,7 @@ func defaultConfig() *Config {
 		ClickHouse: chstore.DefaultConfig(),
 		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
 		Detect:     runner.DefaultConfig(),
+		Ingest:     defaultIngestConfig(),
 	}
 }
 

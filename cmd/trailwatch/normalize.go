@@ -68,7 +68,12 @@ The generic format needs --mapping, a YAML mapping file (docs/INGEST.md).`,
 			}
 			out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
 			sink := &printSink{out: out, errOut: cmd.ErrOrStderr()}
-			res, err := normalize.Run(cmd.Context(), src, n, record.Meta{Tenant: tenant, Collector: collector}, sink)
+			// An analyst checks a mapping, often on old exports: any age is
+			// accepted, as on the backfill path (the collectors' live path
+			// enforces the contract's maximum age).
+			limits := event.DefaultOptions()
+			limits.MaxAge = 0
+			res, err := normalize.Run(cmd.Context(), src, n, record.Meta{Tenant: tenant, Collector: collector}, limits, sink)
 			if ferr := out.Flush(); err == nil {
 				err = ferr
 			}

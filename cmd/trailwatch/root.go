@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 		newRunCmd(a),
 		newDetectCmd(a),
 		newNormalizeCmd(),
+		newIngestCmd(a),
 		newReplayCmd(),
 		newRulesCmd(a),
 		newSimulateCmd(),

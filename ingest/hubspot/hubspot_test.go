@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailwatch/trailwatch/ingest/eventwire"
 	"github.com/trailwatch/trailwatch/ingest/record"
 	"github.com/trailwatch/trailwatch/ingest/record/recordtest"
 	"github.com/trailwatch/trailwatch/schemas/event"
@@ -152,7 +151,7 @@ func FuzzNormalizers(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := eventwire.Validate(&ev); err != nil {
+		if err := event.Validate(&ev, recordtest.NoClock); err != nil {
 			t.Fatalf("%s accepted %q but its event breaks the contract: %v", n.Format(), data, err)
 		}
 		again, _ := n.Normalize(record.Record{Data: data}, recordtest.Meta)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailwatch/trailwatch/ingest/generic"
 	"github.com/trailwatch/trailwatch/ingest/record"
@@ -52,6 +53,10 @@ func TestEveryContractFormatIsRegistered(t *testing.T) {
 	}
 }
 
+// anyAge validates as the replay path does: the vendors' documented
+// examples are years old.
+var anyAge = event.Options{}
+
 type collect struct {
 	accepted []string // "line:id"
 	encoded  []string
@@ -75,7 +80,7 @@ func TestRunNDJSONKeepsGoingAndNumbersLines(t *testing.T) {
 	}, "\n")
 	n, _ := Lookup("salesforce-loginevent", Options{})
 	var c collect
-	res, err := Run(context.Background(), strings.NewReader(in), n, record.Meta{Tenant: "acme"}, &c)
+	res, err := Run(context.Background(), strings.NewReader(in), n, record.Meta{Tenant: "acme"}, anyAge, &c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +108,13 @@ func TestRunCSV(t *testing.T) {
 	defer f.Close()
 	n, _ := Lookup("salesforce-elf-login", Options{})
 	var c collect
-	res, err := Run(context.Background(), f, n, record.Meta{Tenant: "acme"}, &c)
+	res, err := Run(context.Background(), f, n, record.Meta{Tenant: "acme"}, anyAge, &c)
 	if err != nil || res != (Result{Accepted: 2}) {
 		t.Fatalf("result %+v err %v rejects %v", res, err, c.rejected)
 	}
 	in := "TIMESTAMP,USER_ID\n20130715233322.670,005B0000001vURv\n20130715233322.670\n20130715233322.670,\n"
 	c = collect{}
-	res, err = Run(context.Background(), strings.NewReader(in), n, record.Meta{Tenant: "acme"}, &c)
+	res, err = Run(context.Background(), strings.NewReader(in), n, record.Meta{Tenant: "acme"}, anyAge, &c)
 	if err != nil || res != (Result{Accepted: 1, Rejected: 2}) {
 		t.Fatalf("result %+v err %v", res, err)
 	}
@@ -123,7 +128,7 @@ func TestRunCSV(t *testing.T) {
 
 func TestRunRefusesNoTenant(t *testing.T) {
 	n, _ := Lookup("hubspot-login-activity", Options{})
-	if _, err := Run(context.Background(), strings.NewReader("{}"), n, record.Meta{}, &collect{}); !errors.Is(err, record.ErrNoTenant) {
+	if _, err := Run(context.Background(), strings.NewReader("{}"), n, record.Meta{}, anyAge, &collect{}); !errors.Is(err, record.ErrNoTenant) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -134,11 +139,11 @@ type broken struct{}
 func (broken) Format() string    { return "broken" }
 func (broken) Kind() record.Kind { return record.JSON }
 func (broken) Normalize(record.Record, record.Meta) (event.Event, error) {
-	return event.Event{ID: "x", Tenant: "acme"}, nil
+	return event.Event{ID: "x", Tenant: "acme", Timestamp: time.Date(2020, 1, 20, 0, 0, 0, 0, time.UTC), Source: event.Source{System: "broken"}}, nil
 }
 
 func TestNormalizeGuardsTheContract(t *testing.T) {
-	_, err := Normalize(broken{}, record.Record{Data: []byte("{}")}, record.Meta{Tenant: "acme"})
+	_, err := Normalize(broken{}, record.Record{Data: []byte("{}")}, record.Meta{Tenant: "acme"}, anyAge)
 	if err == nil || !strings.Contains(err.Error(), "the mapped event breaks the contract") || !strings.Contains(err.Error(), "event.category") {
 		t.Fatalf("err = %v", err)
 	}
@@ -148,7 +153,29 @@ func TestRunStopsOnContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	n, _ := Lookup("hubspot-login-activity", Options{})
-	if _, err := Run(ctx, strings.NewReader("{}\n"), n, record.Meta{Tenant: "acme"}, &collect{}); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, strings.NewReader("{}\n"), n, record.Meta{Tenant: "acme"}, anyAge, &collect{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestNormalizeLivePathEnforcesTheTimeWindow shows that the options reach
+// event.Validate: the live path refuses a record older than its maximum age,
+// with a contract error whose Kind a collector counts by.
+func TestNormalizeLivePathEnforcesTheTimeWindow(t *testing.T) {
+	n, _ := Lookup("salesforce-loginevent", Options{})
+	rec := record.Record{Data: []byte(`{"EventIdentifier":"a","EventDate":"2020-01-20T19:12:26.965+0000","UserId":"005B0000001vURvIAM","Status":"Success"}`)}
+	live := event.DefaultOptions()
+	live.Now = time.Date(2020, 1, 28, 0, 0, 0, 0, time.UTC)
+	_, err := Normalize(n, rec, record.Meta{Tenant: "acme"}, live)
+	var ve *event.ValidationError
+	if !errors.As(err, &ve) || ve.Kind != event.KindTimeWindow || !strings.Contains(err.Error(), "old, limit 168h0m0s") {
+		t.Fatalf("live path, 7 days and 4 hours old: %v", err)
+	}
+	live.Now = time.Date(2020, 1, 21, 0, 0, 0, 0, time.UTC)
+	if _, err := Normalize(n, rec, record.Meta{Tenant: "acme"}, live); err != nil {
+		t.Fatalf("live path, 5 hours old: %v", err)
+	}
+	if _, err := Normalize(n, rec, record.Meta{Tenant: "acme"}, anyAge); err != nil {
+		t.Fatalf("backfill path: %v", err)
 	}
 }

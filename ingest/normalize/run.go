@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/trailwatch/trailwatch/ingest/eventwire"
 	"github.com/trailwatch/trailwatch/ingest/record"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -34,21 +33,20 @@ type Result struct {
 }
 
 // Run reads records from in, framed as the normaliser's Kind says (NDJSON
-// lines or CSV with a header row), normalises and validates each, and hands
-// it to sink. A bad record never stops the run; only an unreadable input,
-// a sink error or ctx does. It is the code path of `trailwatch normalize` and
-// of the file collector.
-func Run(ctx context.Context, in io.Reader, n record.Normalizer, meta record.Meta, sink Sink) (Result, error) {
+// lines or CSV with a header row), normalises each, validates it against the
+// contract with opts (limits and time window: event.DefaultOptions on the
+// live path, MaxAge 0 to accept any age), and hands it to sink. A bad record
+// never stops the run; only an unreadable input, a sink error or ctx does.
+// It is the code path of `trailwatch normalize`; the collectors call
+// Normalize record by record.
+func Run(ctx context.Context, in io.Reader, n record.Normalizer, meta record.Meta, opts event.Options, sink Sink) (Result, error) {
 	if err := meta.Validate(); err != nil {
 		return Result{}, err
 	}
 	var res Result
 	var buf []byte
 	handle := func(rec record.Record) error {
-		ev, err := Normalize(n, rec, meta)
-		if err == nil {
-			buf, err = eventwire.AppendJSON(buf[:0], &ev) // swap for event.AppendJSON when schemas/event has it
-		}
+		ev, err := Normalize(n, rec, meta, opts)
 		if err != nil {
 			res.Rejected++
 			raw := []byte(nil)
@@ -58,6 +56,7 @@ func Run(ctx context.Context, in io.Reader, n record.Normalizer, meta record.Met
 			return sink.Reject(Reject{Line: rec.Line, Raw: raw, Err: err})
 		}
 		res.Accepted++
+		buf = event.AppendJSON(buf[:0], &ev)
 		return sink.Accept(rec.Line, &ev, buf)
 	}
 	reject := func(le *record.LineError) error {
@@ -116,14 +115,16 @@ func Run(ctx context.Context, in io.Reader, n record.Normalizer, meta record.Met
 	return res, fmt.Errorf("format %s has no record framing", n.Format())
 }
 
-// Normalize maps one record and checks the result against the contract, so
-// no caller hands on an event the contract refuses.
-func Normalize(n record.Normalizer, rec record.Record, meta record.Meta) (event.Event, error) {
+// Normalize maps one record and checks the result against the contract
+// with opts (event.Validate: every rule, the encoded size and the time
+// window), so no caller hands on an event the contract refuses. A contract
+// failure wraps the *event.ValidationError, whose Kind callers count by.
+func Normalize(n record.Normalizer, rec record.Record, meta record.Meta, opts event.Options) (event.Event, error) {
 	ev, err := n.Normalize(rec, meta)
 	if err != nil {
 		return event.Event{}, err
 	}
-	if err := eventwire.Validate(&ev); err != nil { // swap for event.Validate when schemas/event has it
+	if err := event.Validate(&ev, opts); err != nil {
 		return event.Event{}, fmt.Errorf("the mapped event breaks the contract: %w", err)
 	}
 	return ev, nil

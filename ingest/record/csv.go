@@ -123,18 +123,25 @@ func (r *Row) CanonicalBytes() []byte {
 type CSVReader struct {
 	r      *csv.Reader
 	header *Header
+	rec    *recorder
+	bom    *bomSkipper
+	lines  int   // lines before the reader's input began
+	start  int64 // byte offset of the reader's input in the file
+	raw    []byte
+	nl     int // line breaks consumed
 }
 
 // NewCSVReader reads the header row. A UTF-8 byte-order mark before it is
 // dropped (spreadsheet tools write one).
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
-	cr := csv.NewReader(&bomSkipper{r: r})
-	cr.FieldsPerRecord = -1 // checked per row against the header, so a bad row is reported, not fatal
-	cr.ReuseRecord = false
-	names, err := cr.Read()
+	bom := &bomSkipper{r: r}
+	c := newCSVReader(bom, nil, 0, 0)
+	c.bom = bom
+	names, err := c.r.Read()
 	if err == io.EOF {
 		return nil, errors.New("line 1: missing header row (the input is empty)")
 	}
+	c.keepRaw()
 	if err != nil {
 		return nil, fmt.Errorf("reading header row: %w", err)
 	}
@@ -142,7 +149,79 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	if err != nil {
 		return nil, &LineError{Line: 1, Err: err}
 	}
-	return &CSVReader{r: cr, header: h}, nil
+	c.header = h
+	return c, nil
+}
+
+// NewCSVReaderAt continues a CSV file whose header h was read before: r
+// starts at byte offset of the file, at the start of a row, after lines
+// lines. Row line numbers and Offset are the file's.
+func NewCSVReaderAt(r io.Reader, h *Header, lines int, offset int64) *CSVReader {
+	return newCSVReader(r, h, lines, offset)
+}
+
+func newCSVReader(r io.Reader, h *Header, lines int, offset int64) *CSVReader {
+	rec := &recorder{r: r}
+	cr := csv.NewReader(rec)
+	cr.FieldsPerRecord = -1 // checked per row against the header, so a bad row is reported, not fatal
+	cr.ReuseRecord = false
+	return &CSVReader{r: cr, header: h, rec: rec, lines: lines, start: offset}
+}
+
+// Offset is the byte offset in the file just past the last record Next
+// returned or reported (its line ending included): where to resume.
+func (c *CSVReader) Offset() int64 {
+	off := c.start + c.r.InputOffset()
+	if c.bom != nil {
+		off += int64(c.bom.skipped)
+	}
+	return off
+}
+
+// Raw is the bytes of the last record Next returned or reported, as they
+// are in the input (quotes and embedded line breaks kept, the final line
+// ending dropped); valid until the next call. It is what a dead letter
+// carries for a row that was refused.
+func (c *CSVReader) Raw() []byte { return c.raw }
+
+// Lines is the number of lines consumed through Offset: what to pass to
+// NewCSVReaderAt with it.
+func (c *CSVReader) Lines() int { return c.lines + c.nl }
+
+// keepRaw moves the bytes of the record csv just read out of the recorder.
+func (c *CSVReader) keepRaw() {
+	taken := c.rec.take(c.r.InputOffset())
+	c.nl += bytes.Count(taken, []byte{'\n'})
+	c.raw = bytes.Trim(taken, "\r\n") // csv skips blank lines: they belong to no record
+}
+
+// recorder keeps the bytes csv.Reader reads (it reads ahead through its own
+// buffer) until take hands over a record's worth, so the reader can say
+// exactly which bytes made a record.
+type recorder struct {
+	r    io.Reader
+	buf  []byte // input from offset base on
+	base int64
+	out  []byte
+}
+
+func (r *recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.buf = append(r.buf, p[:n]...)
+	return n, err
+}
+
+// take returns the input from the last take up to offset end and forgets
+// it. The slice is valid until the next take.
+func (r *recorder) take(end int64) []byte {
+	n := int(end - r.base)
+	if n < 0 || n > len(r.buf) { // cannot happen: csv reports what it consumed
+		n = len(r.buf)
+	}
+	r.out = append(r.out[:0], r.buf[:n]...)
+	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	r.base += int64(n)
+	return r.out
 }
 
 // Header is the file's header row.
@@ -156,14 +235,16 @@ func (c *CSVReader) Next() (*Row, error) {
 		if err == io.EOF {
 			return nil, io.EOF
 		}
+		c.keepRaw()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, &LineError{Line: pe.StartLine, Err: pe.Err}
+				return nil, &LineError{Line: c.lines + pe.StartLine, Err: pe.Err}
 			}
 			return nil, err
 		}
 		line, _ := c.r.FieldPos(0)
+		line += c.lines
 		if len(values) == 1 && values[0] == "" {
 			continue // csv returns a blank line inside quotes-free input only as a one-empty-field record
 		}
@@ -176,8 +257,9 @@ func (c *CSVReader) Next() (*Row, error) {
 }
 
 type bomSkipper struct {
-	r    io.Reader
-	done bool
+	r       io.Reader
+	done    bool
+	skipped int
 }
 
 func (b *bomSkipper) Read(p []byte) (int, error) {
@@ -190,6 +272,7 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 	rest := bom[:n]
 	if n == 3 && bytes.Equal(rest, []byte{0xEF, 0xBB, 0xBF}) {
 		rest = nil
+		b.skipped = 3
 	}
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return 0, err

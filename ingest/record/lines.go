@@ -20,6 +20,7 @@ type LineReader struct {
 	br   *bufio.Reader
 	max  int
 	line int
+	off  int64
 	buf  []byte
 }
 
@@ -30,6 +31,22 @@ func NewLineReader(r io.Reader, maxLine int) *LineReader {
 	}
 	return &LineReader{br: bufio.NewReaderSize(r, 64<<10), max: maxLine}
 }
+
+// Resume numbers lines and offsets as if the input began after line line,
+// at byte offset: a collector that reopens a file at a checkpoint calls it
+// before the first Next, so line numbers and Offset stay those of the file.
+func (l *LineReader) Resume(line int, offset int64) {
+	l.line, l.off = line, offset
+}
+
+// Offset is the byte offset just past the last line Next returned (or
+// skipped as too long), line ending included: where reading resumes to
+// continue after it.
+func (l *LineReader) Offset() int64 { return l.off }
+
+// Lines is the number of lines consumed through Offset: what to pass to
+// Resume with it.
+func (l *LineReader) Lines() int { return l.line }
 
 // Next returns the next non-blank line (without its line ending) and its
 // 1-based number. The slice is valid until the next call. It returns io.EOF at
@@ -42,6 +59,7 @@ func (l *LineReader) Next() ([]byte, int, error) {
 		for {
 			var chunk []byte
 			chunk, err = l.br.ReadSlice('\n')
+			l.off += int64(len(chunk))
 			if !tooLong {
 				if len(l.buf)+len(chunk) > l.max+2 { // +2: the line ending is not content
 					tooLong = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -199,11 +200,16 @@ func FuzzCSVReader(f *testing.F) {
 			return
 		}
 		n := len(cr.Header().Names())
+		last := cr.Offset()
 		for i := 0; i <= len(data)+1; i++ {
 			row, err := cr.Next()
 			if err == io.EOF {
 				return
 			}
+			if off := cr.Offset(); off <= last || off > int64(len(data)) || !bytes.Contains(data[last:off], cr.Raw()) {
+				t.Fatalf("offset %d after %d (input %d bytes), raw %q", off, last, len(data), cr.Raw())
+			}
+			last = cr.Offset()
 			if err != nil {
 				var le *LineError
 				if !errors.As(err, &le) {
@@ -226,12 +232,19 @@ func FuzzLineReader(f *testing.F) {
 		lr := NewLineReader(bytes.NewReader(data), max%4096)
 		last := 0
 		for i := 0; i <= len(data)+1; i++ {
-			_, line, err := lr.Next()
+			before := lr.Offset()
+			data2, line, err := lr.Next()
 			if err == io.EOF {
+				if lr.Offset() != int64(len(data)) {
+					t.Fatalf("EOF at offset %d of %d", lr.Offset(), len(data))
+				}
 				return
 			}
 			if line <= last {
 				t.Fatalf("line %d after %d", line, last)
+			}
+			if lr.Offset() <= before || err == nil && !bytes.Contains(data[before:lr.Offset()], data2) {
+				t.Fatalf("offset %d after %d for %q", lr.Offset(), before, data2)
 			}
 			last = line
 		}
@@ -271,4 +284,85 @@ func FuzzParseObject(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLineReaderOffsetsAndResume(t *testing.T) {
+	in := "{\"a\":1}\r\n\n{\"b\":2}\n" + strings.Repeat("x", 60) + "\n{\"c\":3}"
+	lr := NewLineReader(strings.NewReader(in), 50)
+	var offs []int64
+	for {
+		_, _, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		offs = append(offs, lr.Offset())
+	}
+	if lr.Lines() != 5 {
+		t.Errorf("lines consumed %d, want 5", lr.Lines())
+	}
+	want := []int64{9, 18, 79, int64(len(in))}
+	if fmt.Sprint(offs) != fmt.Sprint(want) {
+		t.Fatalf("offsets %v, want %v", offs, want)
+	}
+	// Resuming after the second record reads the rest with the file's numbers.
+	lr = NewLineReader(strings.NewReader(in[18:]), 50)
+	lr.Resume(3, 18)
+	if _, line, err := lr.Next(); line != 4 || err == nil || lr.Offset() != 79 {
+		t.Fatalf("after resume: line %d err %v offset %d", line, err, lr.Offset())
+	}
+	if data, line, err := lr.Next(); string(data) != `{"c":3}` || line != 5 || err != nil || lr.Offset() != int64(len(in)) {
+		t.Fatalf("after resume: %q line %d err %v offset %d", data, line, err, lr.Offset())
+	}
+}
+
+func TestCSVReaderRawOffsetsAndResume(t *testing.T) {
+	in := "\xEF\xBB\xBFA,B\r\n1,\"x\ny\"\r\n\n3,4,5\n\"bad\n5,6"
+	cr, err := NewCSVReader(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(cr.Raw()); got != "A,B" {
+		t.Errorf("header raw %q", got)
+	}
+	type rec struct {
+		line int
+		raw  string
+		off  int64
+		err  bool
+	}
+	var got []rec
+	for {
+		row, err := cr.Next()
+		if err == io.EOF {
+			break
+		}
+		r := rec{raw: string(cr.Raw()), off: cr.Offset(), err: err != nil}
+		if err != nil {
+			var le *LineError
+			errors.As(err, &le)
+			r.line = le.Line
+		} else {
+			r.line = row.Line
+		}
+		got = append(got, r)
+	}
+	want := []rec{
+		{2, "1,\"x\ny\"", 17, false},
+		{5, "3,4,5", 24, true},
+		{6, "\"bad\n5,6", int64(len(in)), true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("records\n got %+v\nwant %+v", got, want)
+	}
+	// Resuming at the offset after the first row gives the file's lines.
+	h := cr.Header()
+	cr2 := NewCSVReaderAt(strings.NewReader(in[17:]), h, 3, 17)
+	if cr.Lines() != 6 {
+		t.Errorf("lines consumed %d, want 6", cr.Lines())
+	}
+	if _, err := cr2.Next(); err == nil {
+		t.Fatal("want the 3-field row refused")
+	} else if le := new(LineError); !errors.As(err, &le) || le.Line != 5 || cr2.Offset() != 24 || string(cr2.Raw()) != "3,4,5" {
+		t.Fatalf("resumed: %v offset %d raw %q", err, cr2.Offset(), cr2.Raw())
+	}
 }

@@ -1,0 +1,118 @@
+package httpin
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/ingest/internal/ingesttest"
+)
+
+// TestAuthentication: every way in is refused 401 except a valid token or
+// a valid, fresh, first-time signature; nothing refused is published or
+// dead-lettered.
+func TestAuthentication(t *testing.T) {
+	fx := newFixture(t, nil)
+	now := time.Now()
+	body := ingesttest.Event(1, now)
+	target := EventsPath
+	fresh := func(source, secret string) map[string]string { return signed(source, secret, target, body, time.Now()) }
+	withToken := func(h map[string]string, token string) map[string]string {
+		h["Authorization"] = "Bearer " + token
+		return h
+	}
+	replayed := fresh("signed", signedSecret)
+	if r := post(t, fx.url, target, replayed, body); r.status != http.StatusOK {
+		t.Fatalf("first signed request: %d %s", r.status, r.body)
+	}
+	cases := []struct {
+		name    string
+		headers map[string]string
+		body    []byte
+		reason  string
+	}{
+		{"no credentials", nil, body, "missing"},
+		{"wrong token", bearer("not-the-token-0123456789"), body, "invalid"},
+		{"token of another scheme", map[string]string{"Authorization": "Basic " + crmToken}, body, "invalid"},
+		{"token with a byte changed", bearer(crmToken[:len(crmToken)-1] + "X"), body, "invalid"},
+		{"unknown signed source", fresh("nobody", signedSecret), body, "invalid"},
+		{"token-only source named for signing", fresh("crm", signedSecret), body, "invalid"},
+		{"signed source, no signature", map[string]string{HeaderSource: "signed"}, body, "unsigned"},
+		{"bad signature", fresh("signed", "another-secret-0123456789"), body, "bad_signature"},
+		{"signature of another body", fresh("signed", signedSecret), ingesttest.Event(2, now), "bad_signature"},
+		{"signature not hex", map[string]string{HeaderSource: "signed", HeaderTimestamp: "1", HeaderSignature: "v1=zz"}, body, "bad_signature"},
+		{"replayed signature", replayed, body, "replayed"},
+		{"stale signature", signed("signed", signedSecret, target, body, now.Add(-10*time.Minute)), body, "stale"},
+		{"signature from the future", signed("signed", signedSecret, target, body, now.Add(10*time.Minute)), body, "stale"},
+		{"both: token without signature", bearer(bothToken), body, "unsigned"},
+		{"both: signature without token", fresh("both", bothSecret), body, "invalid"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(t, fx.url, target, tc.headers, tc.body)
+			if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") == "" {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+			msg := r.errorResponse(t).Error
+			if strings.Contains(msg, crmToken) || strings.Contains(msg, signedSecret) {
+				t.Fatalf("the answer repeats a secret: %s", msg)
+			}
+		})
+	}
+	// Moving a signature to another target (a format) breaks it.
+	h := fresh("signed", signedSecret)
+	if r := post(t, fx.url, target+"?format=hubspot-audit-logs", h, body); r.status != http.StatusUnauthorized {
+		t.Fatalf("signature moved to another target: %d", r.status)
+	}
+	if r := post(t, fx.url, target, withToken(fresh("both", bothSecret), bothToken), body); r.status != http.StatusOK {
+		t.Fatalf("both: token and signature: %d %s", r.status, r.body)
+	}
+	if r := post(t, fx.url, target, bearer(crmToken), body); r.status != http.StatusOK {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	if n := len(ingesttest.Published(t, fx.env)); n != 3 {
+		t.Errorf("published %d events, want the 3 authenticated requests' ones", n)
+	}
+	if n := len(ingesttest.DeadLetters(t, fx.env)); n != 0 {
+		t.Errorf("%d dead letters from refused requests", n)
+	}
+	for reason, want := range map[string]float64{"missing": 1, "invalid": 6, "unsigned": 2, "bad_signature": 4, "replayed": 1, "stale": 2} {
+		if got := ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_auth_failures_total", map[string]string{"reason": reason}); got != want {
+			t.Errorf("auth_failures_total{reason=%s} = %v, want %v", reason, got, want)
+		}
+	}
+	if got := ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_requests_total", map[string]string{"source": noSource, "code": "401"}); got != 7 {
+		t.Errorf("unauthenticated 401s = %v, want 7 (the others were identified, then refused)", got)
+	}
+}
+
+// TestReplayCacheIsBounded: past its size the cache forgets the oldest
+// signature and refuses timestamps at or before it, so a replay is never
+// accepted however many requests come.
+func TestReplayCacheIsBounded(t *testing.T) {
+	c := newReplayCache(3)
+	sig := func(i int) [sha256.Size]byte { return sha256.Sum256([]byte(strconv.Itoa(i))) }
+	for i := 1; i <= 3; i++ {
+		if got := c.add(sig(i), int64(i*10), 0); got != replayNew {
+			t.Fatalf("signature %d: %v", i, got)
+		}
+	}
+	if got := c.add(sig(2), 20, 0); got != replaySeen {
+		t.Fatalf("replay: %v", got)
+	}
+	if got := c.add(sig(4), 40, 0); got != replayNew { // evicts 10, floor 10
+		t.Fatalf("fourth: %v", got)
+	}
+	if got := c.add(sig(1), 10, 0); got != replayTooOld {
+		t.Fatalf("replay of the evicted signature: %v", got)
+	}
+	if got := c.add(sig(5), 5, 0); got != replayTooOld {
+		t.Fatalf("a new signature below the floor: %v", got)
+	}
+	if got := c.add(sig(6), 45, 35); got != replayNew || len(c.seen) != 2 {
+		t.Fatalf("after expiry: %v, %d remembered", got, len(c.seen))
+	}
+}
