@@ -136,12 +136,14 @@ func (s *Sink) Options() kafka.BatchOptions {
 	}
 }
 
-// Run consumes with kcfg until ctx ends, then writes a last checkpoint.
-func (s *Sink) Run(ctx context.Context, kcfg kafka.Config, reg prometheus.Registerer) error {
-	c, err := kafka.NewBatchConsumer(kcfg, s.Options(), s.Handle, s.log, reg)
-	if err != nil {
-		return err
-	}
+// Consumer is the batch consumer that feeds the sink, for Run.
+func (s *Sink) Consumer(kcfg kafka.Config, reg prometheus.Registerer) (*kafka.BatchConsumer, error) {
+	return kafka.NewBatchConsumer(kcfg, s.Options(), s.Handle, s.log, reg)
+}
+
+// Run consumes with c (from Consumer) until ctx ends, writing checkpoints
+// every integrity.checkpoint_interval and a last one on the way out.
+func (s *Sink) Run(ctx context.Context, c *kafka.BatchConsumer) error {
 	tick := time.NewTicker(s.cfg.Integrity.CheckpointInterval)
 	defer tick.Stop()
 	done := make(chan error, 1)

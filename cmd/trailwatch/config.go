@@ -14,6 +14,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/embedded"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/telemetry"
+	"github.com/trailwatch/trailwatch/sink"
 )
 
 // logger builds the one root logger (the configuration was validated).
@@ -35,6 +36,8 @@ type Config struct {
 	Kafka      kafka.Config        `yaml:"kafka"`
 	ClickHouse chstore.Config      `yaml:"clickhouse"`
 	Embedded   EmbeddedConfig      `yaml:"embedded"`
+	Sink       sink.Config         `yaml:"sink"`
+	Storage    sink.StorageConfig  `yaml:"storage"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -56,6 +59,8 @@ func defaultConfig() *Config {
 		Kafka:      kafka.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
 		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
+		Sink:       sink.DefaultConfig(),
+		Storage:    sink.DefaultStorageConfig(),
 	}
 }
 

@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),
+		newSinkCmd(a),
 	)
 	return root
 }

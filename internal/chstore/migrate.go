@@ -252,3 +252,32 @@ func (s *Store) appliedMigrations(ctx context.Context) (map[int]string, error) {
 	}
 	return applied, rows.Err()
 }
+
+// Pending lists the migrations of ms not recorded as applied (reapply
+// migrations and those needing a capability the engine lacks are not
+// counted). It only reads, so a user without DDL rights can call it.
+func (s *Store) Pending(ctx context.Context, ms []Migration) ([]string, error) {
+	applied, err := s.appliedMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var caps map[string]bool
+	var out []string
+	for _, m := range ms {
+		if _, ok := applied[m.Version]; ok {
+			continue
+		}
+		if m.Requires != "" {
+			if caps == nil {
+				if caps, err = s.capabilities(ctx); err != nil {
+					return nil, err
+				}
+			}
+			if !caps[m.Requires] {
+				continue
+			}
+		}
+		out = append(out, m.Name)
+	}
+	return out, nil
+}
