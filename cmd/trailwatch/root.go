@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 		newReplayCmd(),
 		newRulesCmd(),
 		newSinkCmd(a),
+		newVerifyCmd(a),
 	)
 	return root
 }
