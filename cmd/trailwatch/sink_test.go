@@ -294,6 +294,16 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	e.proxy.up()
 	e.waitFor(t, distinctIDs, 30_000)
 	e.waitFor(t, positions, 30_000)
+
+	// The named queries run from the command line on what was stored:
+	// person 005P000 of acme has events 0, 1500, 3000, … (20 of them).
+	var out bytes.Buffer
+	if err := e.cli(t, &out, "query", "--format", "json", "--named", "user-timeline", "--param", "tenant=acme", "--param", "person=005P000"); err != nil {
+		t.Fatalf("query --named: %v\n%s", err, out.String())
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != 20 || !strings.Contains(out.String(), `"id":"e2e-0028500"`) {
+		t.Fatalf("user-timeline printed %d lines, want 20 including e2e-0028500:\n%s", lines, out.String())
+	}
 }
 
 // waitStable waits until the counter stops growing, and returns it.
