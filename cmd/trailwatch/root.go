@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 		newRulesCmd(),
 		newSinkCmd(a),
 		newVerifyCmd(a),
+		newGDPRCmd(a),
 	)
 	return root
 }

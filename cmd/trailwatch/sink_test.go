@@ -304,6 +304,13 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if lines := strings.Count(out.String(), "\n"); lines != 20 || !strings.Contains(out.String(), `"id":"e2e-0028500"`) {
 		t.Fatalf("user-timeline printed %d lines, want 20 including e2e-0028500:\n%s", lines, out.String())
 	}
+	out.Reset()
+	if err := e.cli(t, &out, "gdpr", "export", "--tenant", "acme", "--user", "005P000"); err != nil {
+		t.Fatalf("gdpr export: %v\n%s", err, out.String())
+	}
+	if lines := strings.Count(out.String(), `"matched":["actor"]`); lines != 20 {
+		t.Fatalf("gdpr export wrote %d events by the person, want 20:\n%s", lines, out.String())
+	}
 }
 
 // waitStable waits until the counter stops growing, and returns it.
