@@ -236,7 +236,7 @@ func quote(s string) string {
 // engine_full, or "".
 func currentTTL(ctx context.Context, st *chstore.Store, table string) (string, error) {
 	var full string
-	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": table}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": chstore.StringParam(table)}))
 	if err := st.Conn().QueryRow(ctx, `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {t:String}`).Scan(&full); err != nil {
 		return "", fmt.Errorf("reading the definition of %s: %w", table, err)
 	}
@@ -255,7 +255,7 @@ func currentTTL(ctx context.Context, st *chstore.Store, table string) (string, e
 // ALTER that would set it.
 func normalizeTTL(ctx context.Context, st *chstore.Store, table, expr string) (string, error) {
 	var out string
-	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"q": "ALTER TABLE " + table + " MODIFY TTL " + expr}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"q": chstore.StringParam("ALTER TABLE " + table + " MODIFY TTL " + expr)}))
 	if err := st.Conn().QueryRow(ctx, `SELECT formatQuerySingleLine({q:String})`).Scan(&out); err != nil {
 		return "", err
 	}
@@ -269,7 +269,7 @@ func normalizeTTL(ctx context.Context, st *chstore.Store, table, expr string) (s
 
 func applyStoragePolicy(ctx context.Context, st *chstore.Store, cfg RetentionConfig) error {
 	var n uint64
-	pctx := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"p": cfg.StoragePolicy, "v": cfg.ColdVolume}))
+	pctx := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"p": chstore.StringParam(cfg.StoragePolicy), "v": chstore.StringParam(cfg.ColdVolume)}))
 	if err := st.Conn().QueryRow(pctx, `SELECT count() FROM system.storage_policies WHERE policy_name = {p:String} AND volume_name = {v:String}`).Scan(&n); err != nil {
 		return fmt.Errorf("reading storage policies: %w", err)
 	}

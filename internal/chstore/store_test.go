@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/rs/zerolog"
 
 	"github.com/trailwatch/trailwatch/internal/testenv"
@@ -191,6 +192,26 @@ func TestLoadMigrationsDirectiveErrors(t *testing.T) {
 	} {
 		if _, err := LoadMigrations(fstest.MapFS{"0001_a.sql": {Data: []byte(text)}}); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestParams sends awkward values as parameters and reads them back
+// unchanged.
+func TestParams(t *testing.T) {
+	s := testStore(t)
+	if _, err := s.MigrateWith(t.Context(), nil, MigrateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{`plain`, `a'b`, `back\slash`, `\'`, "tab\there", "line\nbreak", `\n literally`, `{x:String}`} {
+		ctx := clickhouse.Context(t.Context(), clickhouse.WithParameters(clickhouse.Parameters{"v": StringParam(v), "a": ArrayParam([]string{v, "x"})}))
+		var got string
+		var arr []string
+		if err := s.Conn().QueryRow(ctx, "SELECT {v:String}, {a:Array(String)}").Scan(&got, &arr); err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if got != v || len(arr) != 2 || arr[0] != v {
+			t.Errorf("sent %q, got %q and %q", v, got, arr)
 		}
 	}
 }

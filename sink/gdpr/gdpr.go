@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -72,7 +71,7 @@ type Directory struct {
 func Resolve(ctx context.Context, st *chstore.Store, tenant, subject string) (Identities, error) {
 	id := Identities{Accounts: []string{subject}, Persons: []string{subject}}
 	params := func(extra clickhouse.Parameters) context.Context {
-		p := clickhouse.Parameters{"t": tenant, "s": subject}
+		p := clickhouse.Parameters{"t": chstore.StringParam(tenant), "s": chstore.StringParam(subject)}
 		for k, v := range extra {
 			p[k] = v
 		}
@@ -107,7 +106,7 @@ func Export(ctx context.Context, st *chstore.Store, tenant, subject string, w io
 	}
 	ids := union(union(id.Accounts, id.Persons), id.Names)
 	qctx := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{
-		"t": tenant, "a": arrayLiteral(id.Accounts), "p": arrayLiteral(id.Persons), "i": arrayLiteral(ids),
+		"t": chstore.StringParam(tenant), "a": arrayLiteral(id.Accounts), "p": arrayLiteral(id.Persons), "i": arrayLiteral(ids),
 	}))
 	rows, err := st.Query(qctx, `SELECT `+auditrow.SelectList+` FROM audit_events
 		WHERE tenant = {t:String} AND (
@@ -201,7 +200,7 @@ func ruleHits(ctx context.Context, st *chstore.Store, tenant string, rows []audi
 	for i := range rows {
 		ids[i] = rows[i].ID
 	}
-	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": tenant, "e": arrayLiteral(ids)}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": chstore.StringParam(tenant), "e": arrayLiteral(ids)}))
 	res, err := st.Query(ctx, `SELECT event_id, arraySort(groupUniqArray(rule_id)) FROM alert_event_hits
 		WHERE tenant = {t:String} AND event_id IN {e:Array(String)} GROUP BY event_id`)
 	if err != nil {
@@ -220,20 +219,7 @@ func ruleHits(ctx context.Context, st *chstore.Store, tenant string, rows []audi
 }
 
 // arrayLiteral writes ss as a ClickHouse Array(String) parameter value.
-func arrayLiteral(ss []string) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s))
-		b.WriteByte('\'')
-	}
-	b.WriteByte(']')
-	return b.String()
-}
+func arrayLiteral(ss []string) string { return chstore.ArrayParam(ss) }
 
 func union(a, b []string) []string {
 	out := slices.Clone(a)

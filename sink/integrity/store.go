@@ -141,7 +141,7 @@ func scanCheckpoint(scan func(...any) error) (Checkpoint, error) {
 func Resume(ctx context.Context, st *chstore.Store, tenant string, partition int32, offset int64) (State, error) {
 	s := NewState(tenant, partition)
 	params := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{
-		"t": tenant, "p": fmt.Sprint(partition), "o": fmt.Sprint(offset),
+		"t": chstore.StringParam(tenant), "p": fmt.Sprint(partition), "o": fmt.Sprint(offset),
 	}))
 	var headOK bool
 	row := st.Conn().QueryRow(params, `SELECT kafka_offset, head, rows, cp_offset, cp_head, cp_rows, seg_ts_min, seg_ts_max
@@ -183,7 +183,7 @@ func Resume(ctx context.Context, st *chstore.Store, tenant string, partition int
 
 // Checkpoints returns every checkpoint of tenant, by partition and offset.
 func Checkpoints(ctx context.Context, st *chstore.Store, tenant string) ([]Checkpoint, error) {
-	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": tenant}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"t": chstore.StringParam(tenant)}))
 	rows, err := st.Query(ctx, `SELECT `+checkpointColumns+` FROM integrity_checkpoints FINAL
 		WHERE tenant = {t:String} ORDER BY kafka_partition, kafka_offset, prev_offset`)
 	if err != nil {

@@ -120,7 +120,7 @@ func Verify(ctx context.Context, st *chstore.Store, tenant string, from, to time
 	}
 	var window []pos
 	pctx := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{
-		"t": tenant, "from": from.UTC().Format("2006-01-02 15:04:05.000"), "to": to.UTC().Format("2006-01-02 15:04:05.000"),
+		"t": chstore.StringParam(tenant), "from": from.UTC().Format("2006-01-02 15:04:05.000"), "to": to.UTC().Format("2006-01-02 15:04:05.000"),
 	}))
 	rows, err := st.Query(pctx, `SELECT kafka_partition, kafka_offset, id FROM audit_events
 		WHERE tenant = {t:String} AND timestamp BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')}`)
@@ -224,7 +224,7 @@ func readRows(ctx context.Context, st *chstore.Store, tenant string, partition i
 	}
 	q += ` ORDER BY kafka_offset`
 	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{
-		"t": tenant, "p": fmt.Sprint(partition), "a": fmt.Sprint(after), "b": fmt.Sprint(upTo),
+		"t": chstore.StringParam(tenant), "p": fmt.Sprint(partition), "a": fmt.Sprint(after), "b": fmt.Sprint(upTo),
 	}))
 	rows, err := st.Query(ctx, q)
 	if err != nil {

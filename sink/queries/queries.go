@@ -201,7 +201,8 @@ func (q Query) Bind(values map[string]string, now time.Time) (clickhouse.Paramet
 func (p Param) bind(v string, now time.Time) (string, error) {
 	switch p.Type {
 	case "String":
-		return v, nil
+		// Sent so that the server reads exactly v (see chstore.StringParam).
+		return chstore.StringParam(v), nil
 	case "UInt32", "UInt64":
 		bits := 64
 		if p.Type == "UInt32" {
