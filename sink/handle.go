@@ -205,11 +205,17 @@ func (s *Sink) enrich(r *auditrow.Row) {
 }
 
 // insertSettings dedupe a retried insert by token, in the table and in
-// the roll-ups its materialized views feed.
+// the roll-ups its materialized views feed. optimize_on_insert is off: it
+// makes a Replacing table fold rows of one block that share a sorting key,
+// which rows of one batch never do (each holds its own log position, or
+// its own alert or status record), and it cost the engine six times the
+// rest of the insert (docs/PERFORMANCE.md). The views run in parallel.
 func insertSettings(ctx context.Context, token string) context.Context {
 	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"insert_deduplication_token":                         token,
 		"deduplicate_blocks_in_dependent_materialized_views": 1,
+		"optimize_on_insert":                                 0,
+		"parallel_view_processing":                           1,
 	}))
 }
 

@@ -121,6 +121,8 @@ func New(st *chstore.Store, cfg Config, topics Topics, deps Deps, log zerolog.Lo
 		next:   map[int32]int64{},
 		dirty:  map[chainKey]bool{},
 		lastCp: time.Now(),
+		evs:    make([]event.Event, 0, cfg.BatchMessages),
+		refs:   make([]eventRef, 0, cfg.BatchMessages),
 	}, nil
 }
 
