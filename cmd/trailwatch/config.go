@@ -15,6 +15,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/embedded"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/telemetry"
+	"github.com/trailwatch/trailwatch/sink"
 )
 
 // logger builds the one root logger (the configuration was validated).
@@ -38,6 +39,8 @@ type Config struct {
 	Embedded   EmbeddedConfig      `yaml:"embedded"`
 	Detect     runner.Config       `yaml:"detect"`
 	Ingest     IngestConfig        `yaml:"ingest"`
+	Sink       sink.Config         `yaml:"sink"`
+	Storage    sink.StorageConfig  `yaml:"storage"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -61,6 +64,8 @@ func defaultConfig() *Config {
 		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
 		Detect:     runner.DefaultConfig(),
 		Ingest:     defaultIngestConfig(),
+		Sink:       sink.DefaultConfig(),
+		Storage:    sink.DefaultStorageConfig(),
 	}
 }
 

@@ -6,13 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/internal/chstore"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/sink"
 )
 
 func newMigrateCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply the ClickHouse migrations (idempotent; every role also does it on start)",
+		Short: "Apply the ClickHouse migrations and retention (idempotent; the sink also does it on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.flags.load()
@@ -25,15 +25,15 @@ func newMigrateCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			ms, err := chstore.LoadMigrations(chschema.Migrations)
+			if err := cfg.Storage.Validate(); err != nil {
+				return err
+			}
+			res, err := sink.Migrate(ctx, st, cfg.Storage, logger(cfg))
 			if err != nil {
 				return err
 			}
-			done, err := st.Migrate(ctx, ms)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d migrations applied, %d already in place (database %s at %s)\n", len(done), len(ms)-len(done), st.Database(), st.URL())
+			fmt.Fprintf(cmd.OutOrStdout(), "%d migrations applied, %d reapplied, %d skipped (need a ClickHouse server); retention applied (database %s at %s)\n",
+				len(res.Applied), len(res.Reapplied), len(res.Skipped), st.Database(), st.URL())
 			return nil
 		},
 	}

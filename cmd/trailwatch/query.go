@@ -14,24 +14,62 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/sink/queries"
 )
 
 func newQueryCmd(a *app) *cobra.Command {
-	var format string
+	var (
+		format, named string
+		params        []string
+		list          bool
+	)
 	cmd := &cobra.Command{
-		Use:   `query "SQL"`,
-		Short: "Run SQL on the configured ClickHouse and print the result",
+		Use:   `query "SQL" | query --named NAME [--param k=v]...`,
+		Short: "Run SQL or a named query on the configured ClickHouse and print the result",
 		Long: `Runs one statement over the network on the configured ClickHouse (by default
 the embedded server of a running trailwatch run, http://127.0.0.1:8123) and
-prints the result as a table, JSON lines or CSV.`,
-		Example: `  trailwatch query "SELECT tenant, count() FROM audit_events FINAL GROUP BY tenant"
-  trailwatch query --format json "SELECT * FROM audit_events LIMIT 5"`,
-		Args: cobra.ExactArgs(1),
+prints the result as a table, JSON lines or CSV.
+
+With --named, runs a query of the SOC's library (sink/queries; --list shows
+them with their parameters). Parameter values are checked against their
+declared types and bound as ClickHouse query parameters, never pasted into
+the SQL. Times are RFC 3339, a date, now, or now-<n>d/h/m.`,
+		Example: `  trailwatch query "SELECT tenant, uniqExact(id) FROM audit_events GROUP BY tenant"
+  trailwatch query --format json "SELECT * FROM audit_events LIMIT 5"
+  trailwatch query --named user-timeline --param tenant=acme --param person=005xx000001Sv6d
+  trailwatch query --named exports-by-person --param tenant=acme --param from=now-7d --param min_records=1000
+  trailwatch query --list`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "csv":
 			default:
 				return fmt.Errorf("--format: %q, want table, json or csv", format)
+			}
+			if list {
+				return listNamed(cmd.OutOrStdout())
+			}
+			values, err := paramValues(params)
+			if err != nil {
+				return err
+			}
+			switch {
+			case named == "" && len(args) != 1:
+				return fmt.Errorf("give one SQL statement, or --named NAME (see --list)")
+			case named != "" && len(args) != 0:
+				return fmt.Errorf("give either SQL or --named, not both")
+			case named == "" && len(params) > 0:
+				return fmt.Errorf("--param goes with --named")
+			}
+			if named != "" {
+				// Check the name and parameters before connecting.
+				q, err := queries.Get(named)
+				if err != nil {
+					return err
+				}
+				if _, err := q.Bind(values, time.Now()); err != nil {
+					return err
+				}
 			}
 			cfg, err := a.flags.load()
 			if err != nil {
@@ -43,7 +81,12 @@ prints the result as a table, JSON lines or CSV.`,
 				return err
 			}
 			defer st.Close()
-			rows, err := st.Query(ctx, args[0])
+			var rows driver.Rows
+			if named != "" {
+				rows, err = queries.Run(ctx, st, named, values)
+			} else {
+				rows, err = st.Query(ctx, args[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -52,7 +95,44 @@ prints the result as a table, JSON lines or CSV.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, json (one object per line) or csv")
+	cmd.Flags().StringVar(&named, "named", "", "run the named query NAME of the library")
+	cmd.Flags().StringArrayVar(&params, "param", nil, "parameter of the named query, as name=value (repeat)")
+	cmd.Flags().BoolVar(&list, "list", false, "list the named queries and their parameters")
 	return cmd
+}
+
+// paramValues reads name=value pairs.
+func paramValues(params []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--param %q: want name=value", p)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("--param %s is given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func listNamed(w io.Writer) error {
+	all, err := queries.All()
+	if err != nil {
+		return err
+	}
+	for _, q := range all {
+		fmt.Fprintf(w, "%s\n    %s\n", q.Name, q.Description)
+		for _, p := range q.Params {
+			def := "required"
+			if !p.Required() {
+				def = "default " + p.Default
+			}
+			fmt.Fprintf(w, "    --param %s=<%s>  %s (%s)\n", p.Name, p.Type, p.Doc, def)
+		}
+	}
+	return nil
 }
 
 // printRows writes rows in the chosen format.

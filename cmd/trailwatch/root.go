@@ -30,6 +30,9 @@ func newRootCmd() *cobra.Command {
 		newRulesCmd(a),
 		newSimulateCmd(),
 		newScoreCmd(),
+		newSinkCmd(a),
+		newVerifyCmd(a),
+		newGDPRCmd(a),
 	)
 	return root
 }

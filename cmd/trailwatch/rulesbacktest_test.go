@@ -15,7 +15,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/simulate"
 	"github.com/trailwatch/trailwatch/internal/testenv"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink"
 )
@@ -56,11 +56,7 @@ func TestRulesBacktestCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	migs, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(t.Context(), migs); err != nil {
+	if _, err := sink.Migrate(t.Context(), st, sink.DefaultStorageConfig(), zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	scfg := simulate.DefaultConfig()
@@ -69,16 +65,14 @@ func TestRulesBacktestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []sink.Record
+	var evs []*event.Event
 	if _, err := sim.Run(context.Background(), func(e *event.Event) error {
-		recs = append(recs, sink.Record{Event: *e, Offset: int64(len(recs)), IngestedAt: e.Timestamp})
+		evs = append(evs, e)
 		return nil
 	}, func(*simulate.Label) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := sink.NewEventStore(st).Write(t.Context(), recs, "all"); err != nil {
-		t.Fatal(err)
-	}
+	history.Store(t, st, evs, 0, nil)
 
 	t.Setenv("TRAILWATCH_CLICKHOUSE_URL", env.URL)
 	t.Setenv("TRAILWATCH_CLICKHOUSE_DATABASE", env.Database)

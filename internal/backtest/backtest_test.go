@@ -2,7 +2,6 @@ package backtest
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -14,8 +13,8 @@ import (
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/simulate"
 	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/alert"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink"
 )
@@ -32,11 +31,7 @@ func migratedStore(t *testing.T) *chstore.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
+	if _, err := sink.Migrate(t.Context(), st, sink.DefaultStorageConfig(), zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -59,26 +54,12 @@ func simulated(t *testing.T) ([]*event.Event, simulate.Config) {
 }
 
 // store writes the events as the sink does, then a second, re-delivered
-// copy of the first thousand under another batch token.
+// copy of the first thousand at later log positions (a collector that
+// sent them twice).
 func store(t *testing.T, st *chstore.Store, evs []*event.Event) {
 	t.Helper()
-	w := sink.NewEventStore(st)
-	for i := 0; i < len(evs); i += 5000 {
-		var recs []sink.Record
-		for j, e := range evs[i:min(i+5000, len(evs))] {
-			recs = append(recs, sink.Record{Event: *e, Partition: 0, Offset: int64(i + j), IngestedAt: e.Timestamp.Add(time.Second)})
-		}
-		if err := w.Write(t.Context(), recs, fmt.Sprintf("batch-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var again []sink.Record
-	for j, e := range evs[:1000] {
-		again = append(again, sink.Record{Event: *e, Partition: 0, Offset: int64(len(evs) + j), IngestedAt: e.Timestamp.Add(time.Minute)})
-	}
-	if err := w.Write(t.Context(), again, "redelivery"); err != nil {
-		t.Fatal(err)
-	}
+	history.Store(t, st, evs, 0, func(e *event.Event) time.Time { return e.Timestamp.Add(time.Second) })
+	history.Store(t, st, evs[:1000], int64(len(evs)), func(e *event.Event) time.Time { return e.Timestamp.Add(time.Minute) })
 }
 
 // replayed is what the live engine raises for one rule over the events in

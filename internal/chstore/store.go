@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -165,3 +166,33 @@ func (c *Config) options(db string) (*clickhouse.Options, error) {
 	opts.Compression = &clickhouse.Compression{Method: method}
 	return opts, nil
 }
+
+// paramEscaper escapes a value for ClickHouse's query-parameter text
+// format (TSV-style "Escaped"), which the server unescapes before use.
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
+
+// StringParam is the value to pass for a {name:String} query parameter
+// so that the server sees s exactly: clickhouse-go sends values as they
+// are, and the server would otherwise read `\n` in a value as a newline
+// and `\'` as a quote.
+func StringParam(s string) string { return paramEscaper.Replace(s) }
+
+// ArrayParam is the value for a {name:Array(String)} query parameter.
+func ArrayParam(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\'')
+		// The value is read as the array's text form, in which each
+		// string is quoted and escaped.
+		b.WriteString(quotedEscaper.Replace(s))
+		b.WriteByte('\'')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+var quotedEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)

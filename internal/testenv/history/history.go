@@ -1,0 +1,46 @@
+// Package history loads canonical events into a migrated audit_events
+// table for tests that read history (backtests, investigations): the rows
+// are built and inserted exactly as the sink builds them, at consecutive
+// log positions of partition 0, without the sink's hash chain (row_fp and
+// chain_gap stay zero, so `trailwatch verify` would flag them; tests of
+// tamper evidence use the sink itself).
+package history
+
+import (
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/schemas/event"
+	"github.com/trailwatch/trailwatch/sink/auditrow"
+)
+
+// Store inserts evs at offsets firstOffset, firstOffset+1, … with
+// ingested(e) as each row's ingest time (nil: the event's timestamp).
+func Store(t testing.TB, st *chstore.Store, evs []*event.Event, firstOffset int64, ingested func(*event.Event) time.Time) {
+	t.Helper()
+	const batch = 5000
+	var cols auditrow.Columns
+	var row auditrow.Row
+	for i := 0; i < len(evs); i += batch {
+		cols.Reset()
+		for j, e := range evs[i:min(i+batch, len(evs))] {
+			at := e.Timestamp
+			if ingested != nil {
+				at = ingested(e)
+			}
+			auditrow.FromEvent(&row, e, 0, firstOffset+int64(i+j), at)
+			cols.Append(&row)
+		}
+		b, err := st.PrepareBatch(t.Context(), auditrow.Insert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cols.Send(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Send(); err != nil {
+			t.Fatalf("storing %d events: %v", cols.Len(), err)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	rows        *prometheus.CounterVec
+	rejected    *prometheus.CounterVec
+	insertTime  *prometheus.HistogramVec
+	enriched    *prometheus.CounterVec
+	checkpoints prometheus.Counter
+	resumes     prometheus.Counter
+	cpErrors    prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_rows_total",
+			Help: "Rows ClickHouse acknowledged, by table (copies of a redelivered batch included).",
+		}, []string{"table"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_rejected_total",
+			Help: "Kafka records the sink could not decode, sent to the dead-letter topic, by topic.",
+		}, []string{"topic"}),
+		insertTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "trailwatch_sink_insert_seconds",
+			Help:    "Time from preparing an insert to ClickHouse's acknowledgement, by table.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"table"}),
+		enriched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_enriched_total",
+			Help: "Events enriched, by kind (geo, directory).",
+		}, []string{"kind"}),
+		checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trailwatch_sink_checkpoints_total",
+			Help: "Signed integrity checkpoints stored.",
+		}),
+		resumes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trailwatch_sink_chain_resumes_total",
+			Help: "Chains resumed from ClickHouse (at start, and after a rebalance moved a partition).",
+		}),
+		cpErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trailwatch_sink_checkpoint_errors_total",
+			Help: "Checkpoint writes that failed (retried at the next interval).",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.checkpoints, m.resumes, m.cpErrors} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return nil, fmt.Errorf("sink metrics are registered twice on one registry: one sink per registry")
+			}
+			return nil, fmt.Errorf("registering sink metrics: %w", err)
+		}
+	}
+	return m, nil
+}
