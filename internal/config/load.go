@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,8 +104,15 @@ func walk(v reflect.Value, prefix string, fn func(field)) {
 		if !sf.IsExported() {
 			continue
 		}
-		name := strings.Split(sf.Tag.Get("yaml"), ",")[0]
+		tag := strings.Split(sf.Tag.Get("yaml"), ",")
+		name := tag[0]
 		if name == "-" {
+			continue
+		}
+		if sf.Type.Kind() == reflect.Struct && slices.Contains(tag[1:], "inline") {
+			// An inlined struct's fields sit at the level of its parent,
+			// as yaml.v3 reads them.
+			walk(v.Field(i), prefix, fn)
 			continue
 		}
 		if name == "" {
