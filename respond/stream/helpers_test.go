@@ -78,7 +78,10 @@ func newEnv(t *testing.T, mutate func(*respond.Config)) *env {
 
 // running is a responder started by start.
 type running struct {
-	reg  *prometheus.Registry
+	reg *prometheus.Registry
+	// kill ends the responder's context at once, as a crash would end its
+	// work: nothing after it is recorded. stop kills and waits for it.
+	kill func()
 	stop func()
 }
 
@@ -112,7 +115,7 @@ func (e *env) start(t *testing.T) *running {
 		}
 	}
 	t.Cleanup(stop)
-	return &running{reg: reg, stop: stop}
+	return &running{reg: reg, kill: cancel, stop: stop}
 }
 
 // publish writes action records as the detector and the on-call commands

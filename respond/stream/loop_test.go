@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,33 @@ func TestApprovalOnTheTopic(t *testing.T) {
 	waitFor(t, "the gauge to drop", func() bool {
 		return metric(t, r.reg, "trailwatch_respond_awaiting_approval", nil) == 0
 	})
+}
+
+// The responder dies right after Salesforce froze the user, before it
+// learns so: the topic holds request and executing, no result. The next
+// responder asks Salesforce and records done; exactly one freeze reached
+// Salesforce.
+func TestKilledBetweenTheVendorCallAndItsRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sf.AddUser(userID(8), false)
+	r := e.start(t)
+	e.sf.AfterApply(1, func(req *http.Request) bool { return req.Method == http.MethodPatch }, func(req *http.Request) {
+		r.kill()
+		<-req.Context().Done() // the responder never hears back
+	})
+	e.publish(t, request(8))
+	waitFor(t, "the freeze to reach Salesforce", func() bool { return e.sf.IsFrozen(userID(8)) })
+	r.stop()
+	if got := statuses(e.records(t)["act-008"]); got != "requested,executing" {
+		t.Fatalf("after the kill: %s, want requested,executing", got)
+	}
+
+	e.start(t)
+	recs := e.waitStatus(t, "act-008", alert.StatusDone)
+	if got := statuses(recs); got != "requested,executing,done" || recs[2].Detail != "sf: already frozen" {
+		t.Fatalf("after the restart: %s (%q)", got, recs[len(recs)-1].Detail)
+	}
+	if n := e.sf.Count(http.MethodPatch, "/services/data/"); n != 1 || e.sf.Freezes(userID(8)) != 1 {
+		t.Fatalf("%d PATCH requests, %d freezes: want exactly one", n, e.sf.Freezes(userID(8)))
+	}
 }
