@@ -35,6 +35,7 @@ type Config struct {
 	Kafka      kafka.Config        `yaml:"kafka"`
 	ClickHouse chstore.Config      `yaml:"clickhouse"`
 	Embedded   EmbeddedConfig      `yaml:"embedded"`
+	Respond    RespondConfig       `yaml:"respond"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -56,6 +57,7 @@ func defaultConfig() *Config {
 		Kafka:      kafka.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
 		Embedded:   EmbeddedConfig{Kafka: embedded.DefaultKafkaConfig(), ClickHouse: chserver.DefaultConfig()},
+		Respond:    defaultRespondConfig(),
 	}
 }
 

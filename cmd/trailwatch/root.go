@@ -25,6 +25,8 @@ func newRootCmd() *cobra.Command {
 		newNormalizeCmd(),
 		newReplayCmd(),
 		newRulesCmd(),
+		newRespondCmd(a),
+		newActionsCmd(a),
 	)
 	return root
 }
