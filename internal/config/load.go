@@ -77,7 +77,7 @@ func ApplyEnv(cfg any, environ []string) error {
 var knownNonConfigEnv = map[string]bool{
 	"TRAILWATCH_CONFIG": true, "TRAILWATCH_CHDB_LIB": true, "TRAILWATCH_CACHE_DIR": true,
 	"TRAILWATCH_CLICKHOUSE_PASSWORD": true, "TRAILWATCH_KAFKA_PASSWORD": true,
-	"TRAILWATCH_TEST_KAFKA_BROKERS": true,
+	"TRAILWATCH_TEST_KAFKA_BROKERS": true, "TRAILWATCH_TEST_LOG": true,
 }
 
 // RegisterSecretEnv lets a component declare a TRAILWATCH_* variable it
