@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,8 +18,10 @@ import (
 	"github.com/trailwatch/trailwatch/internal/telemetry"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/respond"
+	"github.com/trailwatch/trailwatch/respond/adapter"
 	"github.com/trailwatch/trailwatch/respond/adapter/registry"
 	"github.com/trailwatch/trailwatch/respond/fakes"
+	"github.com/trailwatch/trailwatch/respond/oncall"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -363,6 +366,10 @@ func TestEndToEndBreakerStopsAFlood(t *testing.T) {
 	if len(freezes) != 100 {
 		t.Fatalf("%d freezes requested, want 100", len(freezes))
 	}
+	// The role serves the approval API too; bob's token is in the
+	// environment.
+	t.Setenv("TW_E2E_BOB_TOKEN", bobToken)
+	p.cfg.Respond.API = oncall.APIConfig{Listen: freeAddr(t), Approvers: map[string]adapter.Secret{"bob": {Env: "TW_E2E_BOB_TOKEN"}}}
 	r := p.startRespond(t)
 	var byStatus map[string][]string
 	waitUntil(t, "every freeze to be decided and every notification sent", func() bool {
@@ -415,4 +422,50 @@ func TestEndToEndBreakerStopsAFlood(t *testing.T) {
 	if last := recs[len(recs)-1]; last.Actor != "alice" || p.sf.Count(http.MethodPatch, "/services/data/") != limit+1 {
 		t.Fatalf("approved freeze %+v; %d freezes", last, p.sf.Count(http.MethodPatch, "/services/data/"))
 	}
+
+	// And another through the role's approval API.
+	url := "http://" + p.cfg.Respond.API.Listen + "/v1/actions/" + byStatus[alert.StatusAwaitingApproval][1] + "/approve"
+	if code := post(t, url, bobToken); code != http.StatusOK {
+		t.Fatalf("approval API: %d", code)
+	}
+	waitUntil(t, "the freeze approved over HTTP to run", func() bool {
+		return current(p.actions(t)[byStatus[alert.StatusAwaitingApproval][1]]) == alert.StatusDone
+	})
+	if code := post(t, url, bobToken); code != http.StatusConflict {
+		t.Fatalf("approving it again: %d, want 409", code)
+	}
+	if n := p.sf.Count(http.MethodPatch, "/services/data/"); n != limit+2 {
+		t.Fatalf("%d freezes after two approvals, want %d", n, limit+2)
+	}
+}
+
+const bobToken = "bob-e2e-0123456789abcdef0123456789abcdef"
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// post sends an authenticated POST, waiting for the API to listen.
+func post(t *testing.T, url, token string) int {
+	t.Helper()
+	var code int
+	waitUntil(t, "the approval API to answer", func() bool {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		code = resp.StatusCode
+		return true
+	})
+	return code
 }
