@@ -2,11 +2,14 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/respond"
 	"github.com/trailwatch/trailwatch/respond/adapter"
 	"github.com/trailwatch/trailwatch/respond/oncall"
@@ -172,5 +175,33 @@ func TestEndToEndBreakerStopsAFlood(t *testing.T) {
 	}
 	if n := p.sf.Count(http.MethodPatch, "/services/data/"); n != limit+2 {
 		t.Fatalf("%d freezes after two approvals, want %d", n, limit+2)
+	}
+}
+
+// The configuration example of docs/RESPONSE.md loads and validates.
+func TestResponseDocExampleIsValid(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/RESPONSE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, ok := strings.Cut(string(doc), "## Configuration example")
+	_, example, ok2 := strings.Cut(example, "```yaml\n")
+	example, _, ok3 := strings.Cut(example, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/RESPONSE.md has no yaml block under ## Configuration example")
+	}
+	path := filepath.Join(t.TempDir(), "example.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	if err := config.LoadFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Respond.Validate(); err != nil {
+		t.Fatalf("the documented example is invalid:\n%v", err)
+	}
+	if cfg.Respond.Core.Tenants["acme"].Breaker.MaxActions != 5 || cfg.Respond.Loop.History != 168*time.Hour || cfg.Respond.API.Approvers["alice"].File == "" {
+		t.Fatalf("the example did not load as written: %+v", cfg.Respond)
 	}
 }
