@@ -228,12 +228,12 @@ func current(recs []alert.Action) string {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second) // a hang, not a performance bound
+	deadline := time.Now().Add(2 * time.Minute) // a hang, not a performance bound
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting: %s", what)
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
