@@ -189,6 +189,10 @@ func (x *Executor) Resume(ctx context.Context) error {
 	x.mu.Unlock()
 	var errs []error
 	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			// Stopping: what is left stays pending for the next owner.
+			return errors.Join(append(errs, err)...)
+		}
 		x.mu.Lock()
 		e := x.ledger.actions[s.id]
 		if err := x.claimAndRun(ctx, e, s.idx, PlanFor(e.records, s.idx)); err != nil {

@@ -35,11 +35,11 @@ type Plan struct {
 	Reason string
 }
 
-// recordKey tells two records of one action apart: a re-delivered record
+// RecordKey tells two records of one action apart: a re-delivered record
 // has the same key and is not counted twice. Records written by people or
 // the responder carry recorded_at; the detector's request has its
 // requested_at.
-func recordKey(r alert.Action) string {
+func RecordKey(r alert.Action) string {
 	k := r.Status + "|" + r.Actor + "|" + strconv.FormatInt(r.RequestedAt.UnixMilli(), 10)
 	if r.RecordedAt != nil {
 		k += "|" + strconv.FormatInt(r.RecordedAt.UnixMilli(), 10)
@@ -136,10 +136,10 @@ func (l *ledger) add(r alert.Action, now time.Time) (e *entry, idx int, isNew bo
 		l.actions[r.ID] = e
 	}
 	e.last = now
-	k := recordKey(r)
+	k := RecordKey(r)
 	if e.keys[k] {
 		for i := range e.records {
-			if recordKey(e.records[i]) == k {
+			if RecordKey(e.records[i]) == k {
 				return e, i, false
 			}
 		}
@@ -193,4 +193,24 @@ func (l *ledger) forget(before time.Time) int {
 		}
 	}
 	return n
+}
+
+// awaiting counts the actions whose latest record says they wait for a
+// human.
+func (l *ledger) awaiting() int {
+	n := 0
+	for _, e := range l.actions {
+		if Current(e.records).Status == alert.StatusAwaitingApproval {
+			n++
+		}
+	}
+	return n
+}
+
+// Awaiting is how many actions this executor knows of that wait for
+// approval (for a gauge; actions waiting are never forgotten).
+func (x *Executor) Awaiting() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.ledger.awaiting()
 }

@@ -1,6 +1,8 @@
 package respond
 
 import (
+	"errors"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trailwatch/trailwatch/respond/adapter"
@@ -40,10 +42,36 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Notifications the responder sent on-call itself, by reason (failed, approval, breaker) and result (sent, failed).",
 		}, []string{"reason", "result"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.actions, m.vendorCall, m.retries, m.breakerTrips, m.pages)
-	}
+	register(reg, &m.actions)
+	register(reg, &m.vendorCall)
+	register(reg, &m.retries)
+	register(reg, &m.breakerTrips)
+	register(reg, &m.pages)
 	return m
+}
+
+// register registers *c on reg or, when an identical collector is there
+// already, uses that one instead: the Kafka loop runs one executor per
+// assigned partition, and `trailwatch run` shares one registry between
+// roles, so several executors count into the same series. A collector of
+// the same name but another shape is a programming error and panics, as
+// MustRegister would.
+func register[C prometheus.Collector](reg prometheus.Registerer, c *C) {
+	if reg == nil {
+		return
+	}
+	err := reg.Register(*c)
+	if err == nil {
+		return
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			*c = existing
+			return
+		}
+	}
+	panic(err)
 }
 
 // typeLabel keeps the type label bounded: unknown types count as other.

@@ -41,6 +41,7 @@ type Config struct {
 	Ingest     IngestConfig        `yaml:"ingest"`
 	Sink       sink.Config         `yaml:"sink"`
 	Storage    sink.StorageConfig  `yaml:"storage"`
+	Respond    RespondConfig       `yaml:"respond"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -66,6 +67,7 @@ func defaultConfig() *Config {
 		Ingest:     defaultIngestConfig(),
 		Sink:       sink.DefaultConfig(),
 		Storage:    sink.DefaultStorageConfig(),
+		Respond:    defaultRespondConfig(),
 	}
 }
 

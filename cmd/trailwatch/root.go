@@ -33,6 +33,8 @@ func newRootCmd() *cobra.Command {
 		newSinkCmd(a),
 		newVerifyCmd(a),
 		newGDPRCmd(a),
+		newRespondCmd(a),
+		newActionsCmd(a),
 	)
 	return root
 }

@@ -75,3 +75,37 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+type Base struct {
+	Mode string `yaml:"mode" doc:"Mode."`
+}
+
+type withInline struct {
+	Base  `yaml:",inline"`
+	Base2 inner `yaml:",inline"`
+	Own   int   `yaml:"own" doc:"Own."`
+}
+
+// Inlined structs read and document their fields at the parent's level,
+// as yaml.v3 decodes them.
+func TestInlineStructs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("mode: x\nbrokers: [a:1]\nown: 3\n"), 0o600)
+	cfg := &withInline{}
+	if err := LoadFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := ApplyEnv(cfg, []string{"TRAILWATCH_TIMEOUT=2s"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Mode != "x" || cfg.Base2.Brokers[0] != "a:1" || cfg.Own != 3 || cfg.Base2.Timeout != 2*time.Second {
+		t.Fatalf("%+v", cfg)
+	}
+	var paths []string
+	for _, s := range Settings(cfg) {
+		paths = append(paths, s.Path)
+	}
+	if strings.Join(paths, ",") != "mode,brokers,timeout,own" {
+		t.Fatalf("settings %v", paths)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,7 @@ func ApplyEnv(cfg any, environ []string) error {
 var knownNonConfigEnv = map[string]bool{
 	"TRAILWATCH_CONFIG": true, "TRAILWATCH_CHDB_LIB": true, "TRAILWATCH_CACHE_DIR": true,
 	"TRAILWATCH_CLICKHOUSE_PASSWORD": true, "TRAILWATCH_KAFKA_PASSWORD": true,
-	"TRAILWATCH_TEST_KAFKA_BROKERS": true,
+	"TRAILWATCH_TEST_KAFKA_BROKERS": true, "TRAILWATCH_TEST_LOG": true,
 }
 
 // RegisterSecretEnv lets a component declare a TRAILWATCH_* variable it
@@ -103,8 +104,15 @@ func walk(v reflect.Value, prefix string, fn func(field)) {
 		if !sf.IsExported() {
 			continue
 		}
-		name := strings.Split(sf.Tag.Get("yaml"), ",")[0]
+		tag := strings.Split(sf.Tag.Get("yaml"), ",")
+		name := tag[0]
 		if name == "-" {
+			continue
+		}
+		if sf.Type.Kind() == reflect.Struct && slices.Contains(tag[1:], "inline") {
+			// An inlined struct's fields sit at the level of its parent,
+			// as yaml.v3 reads them.
+			walk(v.Field(i), prefix, fn)
 			continue
 		}
 		if name == "" {

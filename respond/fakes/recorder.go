@@ -42,6 +42,13 @@ type server struct {
 	mu     sync.Mutex
 	log    []Request
 	faults []pendingFault
+	hooks  []pendingHook
+}
+
+type pendingHook struct {
+	match func(*http.Request) bool
+	fn    func(*http.Request)
+	left  int
 }
 
 type pendingFault struct {
@@ -68,6 +75,33 @@ func (s *server) Fail(n int, f Fault) {
 	s.faults = append(s.faults, pendingFault{f: f, left: n})
 }
 
+// AfterApply runs fn for the next n requests that match (nil matches every
+// API request, never the token endpoint) after the stand-in has carried
+// them out (the vendor's state changed) and before the answer leaves: the
+// answer is held until fn returns. A test kills the caller there, e.g.
+// cancels the responder's context and waits for the request's context to
+// end, to simulate a crash between the vendor acting and the caller
+// learning that it did.
+func (s *server) AfterApply(n int, match func(*http.Request) bool, fn func(*http.Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, pendingHook{match: match, fn: fn, left: n})
+}
+
+func (s *server) takeHook(r *http.Request, token bool) func(*http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.hooks {
+		h := &s.hooks[i]
+		if h.left <= 0 || (h.match == nil && token) || (h.match != nil && !h.match(r)) {
+			continue
+		}
+		h.left--
+		return h.fn
+	}
+	return nil
+}
+
 // Requests is every request received so far, in order.
 func (s *server) Requests() []Request {
 	s.mu.Lock()
@@ -89,11 +123,12 @@ func (s *server) Count(method, pathPrefix string) int {
 	return n
 }
 
-// Reset forgets the request log and pending faults (not the vendor state).
+// Reset forgets the request log, pending faults and hooks (not the vendor
+// state).
 func (s *server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log, s.faults = nil, nil
+	s.log, s.faults, s.hooks = nil, nil, nil
 }
 
 func (s *server) takeFault(r *http.Request, token bool) (Fault, bool) {
@@ -161,7 +196,13 @@ func (s *server) wrap(h http.Handler) http.Handler {
 				io.WriteString(sw, f.Body)
 			}
 		} else {
+			// net/http buffers a small answer until the handler returns
+			// (statusWriter is no http.Flusher), so a hook runs before
+			// the client has seen any of it.
 			h.ServeHTTP(sw, r)
+			if hook := s.takeHook(r, isTokenPath(r.URL.Path)); hook != nil {
+				hook(r)
+			}
 		}
 		s.mu.Lock()
 		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
