@@ -14,7 +14,7 @@ import (
 
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/embedded"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/sink"
 )
 
 func newRunCmd(a *app) *cobra.Command {
@@ -77,8 +77,15 @@ func runAll(ctx context.Context, cfg *Config, log zerolog.Logger, out io.Writer,
 	if cfg.Metrics.Listen != "" {
 		fmt.Fprintf(out, "  metrics            http://%s/metrics\n", cfg.Metrics.Listen)
 	}
-	roles := pipelineRoles(cfg, out)
-	_ = demo
+	roles := pipelineRoles()
+	if demo {
+		d, err := setupDemo(cfg, out)
+		if err != nil {
+			return err
+		}
+		roles["demo"] = d.role
+	}
+	fmt.Fprintf(out, "  HTTP collector     http://%s/v1/events\n", cfg.Ingest.HTTP.Listen)
 	err = runRoles(ctx, cfg, log, roles)
 	if errors.Is(err, context.Canceled) {
 		err = nil
@@ -97,15 +104,12 @@ func migrate(ctx context.Context, cfg *Config, log zerolog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		return err
-	}
-	_, err = st.Migrate(ctx, ms)
+	_, err = sink.Migrate(ctx, st, cfg.Storage, log)
 	return err
 }
 
-// pipelineRoles are the roles trailwatch run starts.
-func pipelineRoles(cfg *Config, out io.Writer) map[string]role {
-	return map[string]role{}
+// pipelineRoles are the roles trailwatch run starts: every stage of the
+// pipeline, each as its own subcommand would run it.
+func pipelineRoles() map[string]role {
+	return map[string]role{"ingest": runIngestHTTP, "detect": runDetect, "sink": runSink, "respond": runRespond}
 }
