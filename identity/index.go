@@ -14,9 +14,12 @@ type attrs struct {
 // once built, so any number of goroutines read it without locks while a
 // Resolver swaps in the next one.
 type Index struct {
-	people    []attrs
-	accounts  map[Account]int32 // system account -> person
-	emails    map[string]int32  // unambiguous, lower-cased address -> person
+	people []attrs
+	// systems holds one account map per source system: the few systems are
+	// found by a short scan, and the big map hashes the account id alone.
+	systems   []systemAccounts
+	accounts  int
+	emails    map[string]int32 // unambiguous, lower-cased address -> person
 	ambiguous map[string][]string
 	digest    string
 }
@@ -26,7 +29,6 @@ type Index struct {
 func NewIndex(s *Snapshot) *Index {
 	x := &Index{
 		people:    make([]attrs, len(s.People)),
-		accounts:  make(map[Account]int32, len(s.People)*3),
 		emails:    make(map[string]int32, len(s.People)),
 		ambiguous: make(map[string][]string, len(s.Conflicts)),
 		digest:    s.Digest,
@@ -39,7 +41,8 @@ func NewIndex(s *Snapshot) *Index {
 		x.people[i] = attrs{personID: p.ID, employeeID: p.EmployeeID, role: p.Role,
 			department: p.Department, timezone: p.Timezone, userType: p.UserType()}
 		for _, a := range p.Accounts {
-			x.accounts[a] = int32(i)
+			x.system(a.System)[a.ID] = int32(i)
+			x.accounts++
 		}
 		for _, m := range p.Emails {
 			if _, shared := x.ambiguous[m]; !shared {
@@ -50,18 +53,36 @@ func NewIndex(s *Snapshot) *Index {
 	return x
 }
 
+// systemAccounts is the accounts of one system.
+type systemAccounts struct {
+	name string
+	ids  map[string]int32
+}
+
+// system returns the account map of name, adding it if new.
+func (x *Index) system(name string) map[string]int32 {
+	for _, s := range x.systems {
+		if s.name == name {
+			return s.ids
+		}
+	}
+	m := make(map[string]int32)
+	x.systems = append(x.systems, systemAccounts{name: name, ids: m})
+	return m
+}
+
 // People is the number of entries indexed.
 func (x *Index) People() int { return len(x.people) }
 
 // Accounts is the number of system accounts indexed.
-func (x *Index) Accounts() int { return len(x.accounts) }
+func (x *Index) Accounts() int { return x.accounts }
 
 // Digest is the digest of the snapshot the index was built from.
 func (x *Index) Digest() string { return x.digest }
 
 // Account returns the person id behind a system account.
 func (x *Index) Account(system, id string) (string, bool) {
-	i, ok := x.accounts[Account{System: system, ID: id}]
+	i, ok := x.byAccount(system, id)
 	if !ok {
 		return "", false
 	}
@@ -80,8 +101,13 @@ func (x *Index) Email(addr string) (id string, ok, ambiguous bool) {
 }
 
 func (x *Index) byAccount(system, id string) (int32, bool) {
-	i, ok := x.accounts[Account{System: system, ID: id}]
-	return i, ok
+	for k := range x.systems {
+		if s := &x.systems[k]; s.name == system {
+			i, ok := s.ids[id]
+			return i, ok
+		}
+	}
+	return 0, false
 }
 
 // byEmail looks an address up case-insensitively without allocating for

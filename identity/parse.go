@@ -156,9 +156,9 @@ func parseCSV(data []byte, name string, ps *problems) []entry {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
-		at := Location{File: name, Line: line, Index: -1}
+		at := Location{File: name, Index: -1}
 		if err != nil {
+			// FieldPos is only defined after a successful Read.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				at.Line = pe.StartLine
@@ -169,6 +169,7 @@ func parseCSV(data []byte, name string, ps *problems) []entry {
 			}
 			continue // the reader resumes after the bad record
 		}
+		at.Line, _ = r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
