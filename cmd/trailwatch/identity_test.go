@@ -122,3 +122,42 @@ p-new,noor@acme.example,sales,rep,Europe/Paris,active,,hubspot:91
 		t.Errorf("unresolved, all tenants: %v\n%s", err, out)
 	}
 }
+
+// TestIngestResolvesWithDirectory: with identity.directory set, `trailwatch
+// ingest file` publishes events with the person, keyed by it, and the
+// directory's zone; an invalid directory stops the role with its problems.
+func TestIngestResolvesWithDirectory(t *testing.T) {
+	env := testenv.Kafka(t, testenv.KafkaPartitions(1))
+	dir := t.TempDir()
+	people := writeFile(t, dir, "people.csv", "person_id,timezone,accounts\np-kim,America/New_York,hubspot:77;salesforce:005K\n")
+	cfgFile := writeFile(t, dir, "trailwatch.yaml", kafkaConfigYAML(env, filepath.Join(dir, "data"))+
+		"identity:\n  directory: "+people+"\n")
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	events := writeFile(t, dir, "events.ndjson",
+		`{"id":"e1","timestamp":"`+now+`","tenant":"acme","source":{"system":"hubspot"},"event":{"category":"authentication","action":"mfa_disable","outcome":"success"},"user":{"id":"77"}}`+"\n"+
+			`{"id":"e2","timestamp":"`+now+`","tenant":"acme","source":{"system":"salesforce"},"event":{"category":"export","action":"export","outcome":"success"},"user":{"id":"005K"},"records":500}`+"\n"+
+			`{"id":"e3","timestamp":"`+now+`","tenant":"acme","source":{"system":"salesforce"},"event":{"category":"export","action":"export","outcome":"success"},"user":{"id":"005Q"},"records":500}`+"\n")
+	if _, stderr, err := runCLI(t, "", "--config", cfgFile, "ingest", "file", "--tenant", "acme", events); err != nil {
+		t.Fatalf("ingest file: %v\n%s", err, stderr)
+	}
+	got := map[string]string{}
+	for _, m := range readAll(t, env, env.Config.Topics.Activity.Name) {
+		e, err := event.Decode(m.Value, event.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.ID] = string(m.Key) + " " + e.User.PersonID + " " + e.User.Timezone
+	}
+	want := map[string]string{"e1": "acme/p-kim p-kim America/New_York", "e2": "acme/p-kim p-kim America/New_York", "e3": "acme/005Q  "}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+
+	writeFile(t, dir, "people.csv", "person_id,timezone,accounts\np-kim,Mars/Base,hubspot:77\n")
+	_, stderr, err := runCLI(t, "", "--config", cfgFile, "ingest", "file", "--tenant", "acme", events)
+	if err == nil || !strings.Contains(err.Error()+stderr, `people.csv:2: timezone: unknown time zone "Mars/Base"`) {
+		t.Errorf("invalid directory: %v\n%s", err, stderr)
+	}
+}
