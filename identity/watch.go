@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type Watcher struct {
 	reloads *prometheus.CounterVec
 	people  prometheus.Gauge
 
+	mu   sync.Mutex // serialises checks (Run's ticks and Reload)
 	mod  time.Time
 	size int64
 }
@@ -82,6 +84,8 @@ func (w *Watcher) Reload() (bool, error) { return w.check(false) }
 // check loads the file if it changed since the last load (always when
 // first).
 func (w *Watcher) check(first bool) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	fi, err := os.Stat(w.path)
 	if err != nil {
 		w.reloads.WithLabelValues("refused").Inc()
