@@ -53,6 +53,7 @@ type Batch struct {
 	source  string
 	origin  deadletter.Origin
 	topic   string
+	resolve Resolver // nil: events go as they are
 	headers []kafka.Header
 
 	msgs    []kafka.Message
@@ -91,8 +92,12 @@ func (b *Batch) Add(p *Parser, rec record.Record, raw []byte, now time.Time, lin
 }
 
 // AddEvent adds an event parsed (and validated) already, refusing it if its
-// encoding is over maxBytes.
+// encoding is over maxBytes. The publisher's resolver, if any, fills in the
+// person first, so the key and the bytes carry it.
 func (b *Batch) AddEvent(ev *event.Event, maxBytes int, raw []byte, line, index int) Outcome {
+	if b.resolve != nil {
+		b.resolve.Resolve(ev)
+	}
 	start := len(b.arena)
 	b.arena = event.AppendJSON(b.arena, ev)
 	value := b.arena[start:len(b.arena):len(b.arena)]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
 // Producer is what the Publisher needs from Kafka; *kafka.Producer is one
@@ -18,6 +19,13 @@ import (
 // all in-sync replicas).
 type Producer interface {
 	Produce(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Resolver fills in the person behind an event's accounts (identity
+// resolution, docs/IDENTITY.md); *identity.Resolver is one. It must be safe
+// for concurrent use and must not keep the event.
+type Resolver interface {
+	Resolve(e *event.Event)
 }
 
 // Publisher makes batches durable: their events on the activity topic,
@@ -29,6 +37,7 @@ type Publisher struct {
 	producer Producer
 	dlq      *deadletter.Writer
 	topic    string
+	resolver Resolver
 	m        *Metrics
 	now      func() time.Time
 
@@ -53,6 +62,12 @@ func NewPublisher(p Producer, topics kafka.Topics, reg prometheus.Registerer) (*
 	return &Publisher{producer: p, dlq: dlq, topic: topics.Activity.Name, m: m, now: time.Now, newest: map[string]int64{}}, nil
 }
 
+// SetResolver makes the batches created afterwards resolve every event
+// with r before it is keyed and encoded: one place every collector's
+// events pass, so the Kafka key is the person. Call it before the
+// collectors start.
+func (p *Publisher) SetResolver(r Resolver) { p.resolver = r }
+
 // NewBatch returns an empty batch of source; its rejects say they came from
 // origin (with their line).
 func (p *Publisher) NewBatch(source string, origin deadletter.Origin) *Batch {
@@ -60,6 +75,7 @@ func (p *Publisher) NewBatch(source string, origin deadletter.Origin) *Batch {
 		source:  source,
 		origin:  origin,
 		topic:   p.topic,
+		resolve: p.resolver,
 		headers: []kafka.Header{{Key: HeaderSource, Value: []byte(source)}},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/detect/runner"
+	"github.com/trailwatch/trailwatch/identity"
 	"github.com/trailwatch/trailwatch/internal/chserver"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/config"
@@ -42,6 +43,7 @@ type Config struct {
 	Sink       sink.Config         `yaml:"sink"`
 	Storage    sink.StorageConfig  `yaml:"storage"`
 	Respond    RespondConfig       `yaml:"respond"`
+	Identity   identity.Config     `yaml:"identity"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.
@@ -68,6 +70,7 @@ func defaultConfig() *Config {
 		Sink:       sink.DefaultConfig(),
 		Storage:    sink.DefaultStorageConfig(),
 		Respond:    defaultRespondConfig(),
+		Identity:   identity.DefaultConfig(),
 	}
 }
 

@@ -81,6 +81,9 @@ func publisher(ctx context.Context, cfg *Config, log zerolog.Logger, reg prometh
 		return nil, nil, err
 	}
 	pub, err := ingest.NewPublisher(p, cfg.Kafka.Topics, reg)
+	if err == nil {
+		err = resolveIdentities(ctx, cfg, pub, log, reg)
+	}
 	if err != nil {
 		_ = p.Close()
 		return nil, nil, err

@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 		newGDPRCmd(a),
 		newRespondCmd(a),
 		newActionsCmd(a),
+		newIdentityCmd(a),
 	)
 	return root
 }
