@@ -249,7 +249,8 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 }
 
-// secretPaths lists every /run/secrets/… file a configuration names.
+// secretPaths lists every /run/secrets/… file a configuration names
+// (outside comments).
 func secretPaths(t *testing.T, path string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -257,11 +258,16 @@ func secretPaths(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile(`/run/secrets/[A-Za-z0-9._-]+`).FindAll(b, -1) {
-		out = append(out, string(m))
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		out = append(out, secretPathRe.FindAllString(line, -1)...)
 	}
 	return out
 }
+
+var secretPathRe = regexp.MustCompile(`/run/secrets/[A-Za-z0-9._/-]+`)
 
 // configCheck loads a configuration file with the binary's own loader.
 func configCheck(t *testing.T, bin, where, file string) {
