@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -323,4 +324,55 @@ func hasPort(c container, port string) bool {
 		}
 	}
 	return false
+}
+
+// TestKustomizeRenders renders deploy/k8s with kubectl's built-in
+// kustomize, when kubectl is installed, and checks what the cluster would
+// receive: the image is the kustomization's newName:newTag everywhere, and
+// every ConfigMap a workload mounts is one the render contains (kustomize
+// adds a content hash to generated names and must rewrite the references).
+func TestKustomizeRenders(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed: the manifests are checked unrendered by TestKustomize only")
+	}
+	out, err := exec.Command(kubectl, "kustomize", "k8s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize deploy/k8s: %v\n%s", err, out)
+	}
+	var k kustomization
+	readYAML(t, filepath.Join("k8s", "kustomization.yaml"), &k)
+	wantImage := k.Images[0].NewName + ":" + k.Images[0].NewTag
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	configMaps := map[string]bool{}
+	var workloads []k8sObject
+	for {
+		var o k8sObject
+		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("rendered manifests: %v", err)
+		}
+		switch o.Kind {
+		case "ConfigMap":
+			configMaps[o.Metadata.Name] = true
+		case "Deployment", "Job":
+			workloads = append(workloads, o)
+		}
+	}
+	if len(workloads) < 5 {
+		t.Fatalf("rendered %d workloads, want 5", len(workloads))
+	}
+	for _, o := range workloads {
+		for _, c := range o.Spec.Template.Spec.Containers {
+			if c.Image != wantImage {
+				t.Errorf("%s %s: rendered image %q, want %q", o.Kind, o.Metadata.Name, c.Image, wantImage)
+			}
+		}
+		for _, v := range o.Spec.Template.Spec.Volumes {
+			if v.ConfigMap != nil && !configMaps[v.ConfigMap.Name] {
+				t.Errorf("%s %s: mounts ConfigMap %s, which the render does not contain", o.Kind, o.Metadata.Name, v.ConfigMap.Name)
+			}
+		}
+	}
 }
