@@ -394,6 +394,18 @@ func TestCompose(t *testing.T) {
 	if !publishes(c.Services["clickhouse"], "8123") {
 		t.Error("clickhouse does not publish 8123, the HTTP port the roles and make e2e use")
 	}
+	// make e2e reaches Kafka from the host on the address scripts/e2e.sh
+	// documents.
+	e2e, err := os.ReadFile("../scripts/e2e.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`TRAILWATCH_E2E_KAFKA_BROKERS=(localhost:(\d+))`).FindSubmatch(e2e)
+	if m == nil {
+		t.Error("scripts/e2e.sh does not document TRAILWATCH_E2E_KAFKA_BROKERS=localhost:PORT")
+	} else if !strings.Contains(kafkaListen, "//"+string(m[1])) || !publishes(c.Services["kafka"], string(m[2])) {
+		t.Errorf("scripts/e2e.sh points at %s, which the kafka service does not advertise and publish (%s)", m[1], kafkaListen)
+	}
 
 	// Two detectors in one consumer group.
 	groups := map[string]int{}
