@@ -117,6 +117,7 @@ type service struct {
 	Image       string         `yaml:"image"`
 	Build       any            `yaml:"build"`
 	Command     []string       `yaml:"command"`
+	Entrypoint  []string       `yaml:"entrypoint"`
 	Environment map[string]any `yaml:"environment"`
 	Ports       []string       `yaml:"ports"`
 	Volumes     []string       `yaml:"volumes"`
@@ -468,7 +469,7 @@ func TestCompose(t *testing.T) {
 	}
 	readYAML(t, "grafana/provisioning/datasources/trailwatch.yaml", &ds)
 	uids := map[string]bool{}
-	initdb, err := os.ReadFile("clickhouse/initdb/01-trailwatch-users.sh")
+	initdb, err := os.ReadFile("clickhouse/trailwatch-users.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +498,16 @@ func TestCompose(t *testing.T) {
 	if !uids[clickhouseType+"/"+clickhouseUID] || !uids[prometheusType+"/"+prometheusUID] {
 		t.Errorf("provisioned data sources %v lack the uids the dashboards use", uids)
 	}
-	// The users the roles connect as are the ones the init script creates.
+	// The administrator is the user the clickhouse image's entrypoint
+	// creates (CLICKHOUSE_USER, replacing the passwordless default user),
+	// its password read from the secret; the other users are the ones the
+	// users script creates.
+	ch := c.Services["clickhouse"]
+	admin := fmt.Sprint(ch.Environment["CLICKHOUSE_USER"])
+	if admin == "" || admin == "default" || admin == "<nil>" || !contains(ch.Secrets, "clickhouse-admin-password") ||
+		!strings.Contains(composeUnescape(strings.Join(ch.Entrypoint, " ")), "CLICKHOUSE_PASSWORD=$(cat /run/secrets/clickhouse-admin-password)") {
+		t.Errorf("clickhouse: the administrator must be a named user (CLICKHOUSE_USER %q) with the password of the secret clickhouse-admin-password, never the passwordless default", admin)
+	}
 	for _, f := range []string{"config/sink.yaml", "config/migrate.yaml"} {
 		var cfg struct {
 			ClickHouse struct {
@@ -505,7 +515,7 @@ func TestCompose(t *testing.T) {
 			} `yaml:"clickhouse"`
 		}
 		readYAML(t, f, &cfg)
-		if !bytes.Contains(initdb, []byte("CREATE USER IF NOT EXISTS "+cfg.ClickHouse.User+" ")) {
+		if cfg.ClickHouse.User != admin && !bytes.Contains(initdb, []byte("CREATE USER IF NOT EXISTS "+cfg.ClickHouse.User+" ")) {
 			t.Errorf("%s connects as %q, which the init script does not create", f, cfg.ClickHouse.User)
 		}
 	}
@@ -521,3 +531,6 @@ func publishes(s service, port string) bool {
 	}
 	return false
 }
+
+// composeUnescape undoes compose's escape of a literal dollar ($$).
+func composeUnescape(s string) string { return strings.ReplaceAll(s, "$$", "$") }

@@ -1,13 +1,12 @@
 #!/bin/bash
-# Run by the clickhouse/clickhouse-server image on start (files in
-# /docker-entrypoint-initdb.d), as the image's default user, which is only
-# reachable from inside the container and, with
-# CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=1, may manage access.
-#
-# It creates the users Trailwatch connects as, with passwords from the
-# mounted secrets, and the roles they hold. The roles' privileges and row
-# policies come from the migration 0006_access_control.sql, which
-# `trailwatch migrate` applies as trailwatch_admin (docs/STORAGE.md):
+# The one-shot clickhouse-users service of docker-compose.yml: connects to
+# the clickhouse service as trailwatch_admin (the image's entrypoint creates
+# that user from CLICKHOUSE_USER and the password secret, and removes the
+# passwordless default user) and creates the users Trailwatch's roles
+# connect as, with passwords from the mounted secrets, and the roles they
+# hold. The roles' privileges and row policies come from the migration
+# 0006_access_control.sql, which `trailwatch migrate` applies next, as
+# trailwatch_admin (docs/STORAGE.md):
 #
 #   trailwatch_admin    migrations, retention, access control (migrate only)
 #   trailwatch_sink     role trailwatch_writer: inserts, reads its bookkeeping
@@ -15,7 +14,7 @@
 #                       settings allowed, which the Grafana plugin needs)
 #
 # Idempotent: users are created once and their passwords reset from the
-# secrets on every start, so rotating a secret is a restart.
+# secrets on every run, so rotating a secret is a restart of the stack.
 set -euo pipefail
 
 secret() {
@@ -24,23 +23,32 @@ secret() {
 		echo "trailwatch: secret $f is missing or empty (run scripts/compose-secrets.sh)" >&2
 		exit 1
 	fi
-	# One line, trailing newline dropped; quoted for a SQL string literal.
-	tr -d '\r\n' <"$f" | sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/\\\\'/g"
+	tr -d '\r\n' <"$f"
 }
+# sql quotes a value for a SQL string literal; xml for an XML text node.
+sql() { sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/\\\\'/g"; }
+xml() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
 
-admin_pw=$(secret clickhouse-admin-password)
-sink_pw=$(secret clickhouse-sink-password)
-grafana_pw=$(secret clickhouse-grafana-password)
+sink_pw=$(secret clickhouse-sink-password | sql)
+grafana_pw=$(secret clickhouse-grafana-password | sql)
 
-clickhouse client --multiquery <<SQL
+# The administrator's password goes to the client in a private file, not
+# on its command line.
+conf=$(mktemp /tmp/clickhouse-client.XXXXXX.xml)
+trap 'rm -f "$conf"' EXIT
+cat >"$conf" <<XML
+<config>
+  <host>${CLICKHOUSE_HOST:-clickhouse}</host>
+  <user>trailwatch_admin</user>
+  <password>$(secret clickhouse-admin-password | xml)</password>
+</config>
+XML
+
+clickhouse client --config-file "$conf" --multiquery <<SQL
 CREATE ROLE IF NOT EXISTS trailwatch_writer;
 CREATE ROLE IF NOT EXISTS trailwatch_analyst;
 CREATE ROLE IF NOT EXISTS trailwatch_auditor;
 CREATE ROLE IF NOT EXISTS trailwatch_tenant;
-
-CREATE USER IF NOT EXISTS trailwatch_admin IDENTIFIED WITH sha256_password BY '${admin_pw}';
-ALTER USER trailwatch_admin IDENTIFIED WITH sha256_password BY '${admin_pw}';
-GRANT ALL ON *.* TO trailwatch_admin WITH GRANT OPTION;
 
 CREATE USER IF NOT EXISTS trailwatch_sink IDENTIFIED WITH sha256_password BY '${sink_pw}';
 ALTER USER trailwatch_sink IDENTIFIED WITH sha256_password BY '${sink_pw}';
