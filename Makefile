@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/trailwatch
 PKGS    := ./...
 
-.PHONY: deps build run test bench lint e2e fuzz clean
+.PHONY: deps build image run test bench lint e2e fuzz clean
 
 deps: ## fetch Go modules and the embedded ClickHouse engine (libchdb)
 	$(GO) mod download
@@ -11,6 +11,9 @@ deps: ## fetch Go modules and the embedded ClickHouse engine (libchdb)
 
 build: ## build the one binary
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/trailwatch
+
+image: ## the production container image (static binary, distroless; needs Docker)
+	docker build -t trailwatch:dev .
 
 run: deps build ## the whole pipeline on the embedded Kafka and ClickHouse
 	./scripts/run-demo.sh

@@ -58,10 +58,17 @@ var shared struct {
 	err  error
 }
 
+// E2EClickHouseURLEnv names the ClickHouse server `make e2e` points the
+// tests at: the HTTP interface as http://[user[:password]@]host:port (the
+// user must be allowed to create and drop databases). CLICKHOUSE_ADDR (with
+// CLICKHOUSE_USER and CLICKHOUSE_PASSWORD) does the same and wins.
+const E2EClickHouseURLEnv = "TRAILWATCH_E2E_CLICKHOUSE_URL"
+
 // ClickHouse returns a fresh database on the ClickHouse the tests use: the
 // server named by CLICKHOUSE_ADDR (host:port of its HTTP interface, with
-// CLICKHOUSE_USER and CLICKHOUSE_PASSWORD) under `make e2e`, else the
-// embedded server this test process shares among its tests. The database
+// CLICKHOUSE_USER and CLICKHOUSE_PASSWORD) or TRAILWATCH_E2E_CLICKHOUSE_URL
+// under `make e2e`, else the embedded server this test process shares
+// among its tests. The database
 // is dropped when the test ends. A package that calls it must run its
 // tests through Main, which closes the embedded engine at the end.
 func ClickHouse(t testing.TB) ClickHouseEnv {
@@ -72,6 +79,15 @@ func ClickHouse(t testing.TB) ClickHouseEnv {
 		env.URL = "http://" + env.Addr
 		env.User = os.Getenv("CLICKHOUSE_USER")
 		env.Password = os.Getenv("CLICKHOUSE_PASSWORD")
+	} else if raw := os.Getenv(E2EClickHouseURLEnv); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			t.Fatalf("%s=%q: want http://[user[:password]@]host:port (the HTTP interface, no database)", E2EClickHouseURLEnv, raw)
+		}
+		env.Addr = u.Host
+		env.URL = "http://" + u.Host
+		env.User = u.User.Username()
+		env.Password, _ = u.User.Password()
 	} else {
 		shared.once.Do(startShared)
 		if shared.err != nil {

@@ -20,7 +20,20 @@ import (
 
 // KafkaBrokersEnv names the environment variable that points the tests at a
 // real cluster (comma-separated host:port), as `make e2e` does.
-const KafkaBrokersEnv = "TRAILWATCH_TEST_KAFKA_BROKERS"
+// E2EKafkaBrokersEnv is the same, under the name scripts/e2e.sh documents;
+// KafkaBrokersEnv wins when both are set.
+const (
+	KafkaBrokersEnv    = "TRAILWATCH_TEST_KAFKA_BROKERS"
+	E2EKafkaBrokersEnv = "TRAILWATCH_E2E_KAFKA_BROKERS"
+)
+
+// externalBrokers is the real cluster the environment names, if any.
+func externalBrokers() string {
+	if b := os.Getenv(KafkaBrokersEnv); b != "" {
+		return b
+	}
+	return os.Getenv(E2EKafkaBrokersEnv)
+}
 
 // KafkaEnv is a test's Kafka: a ready kafka.Config whose topics exist, and,
 // on the embedded broker, the broker itself for fault injection.
@@ -48,7 +61,8 @@ func KafkaPartitions(n int) KafkaOption {
 }
 
 // Kafka returns a Kafka for t: a fresh embedded broker on a loopback port,
-// closed when t ends; or, when TRAILWATCH_TEST_KAFKA_BROKERS is set, that
+// closed when t ends; or, when TRAILWATCH_TEST_KAFKA_BROKERS (or
+// TRAILWATCH_E2E_KAFKA_BROKERS) is set, that
 // cluster with topics named for t alone (deleted when t ends). Either way the
 // project's topics exist when it returns.
 func Kafka(t testing.TB, opts ...KafkaOption) KafkaEnv {
@@ -77,7 +91,7 @@ func Kafka(t testing.TB, opts ...KafkaOption) KafkaEnv {
 	env := KafkaEnv{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if brokers := os.Getenv(KafkaBrokersEnv); brokers != "" {
+	if brokers := externalBrokers(); brokers != "" {
 		cfg.Brokers = strings.Split(brokers, ",")
 		env.prefix = uniquePrefix(t)
 		for _, tc := range topicPtrs(&cfg.Topics) {

@@ -62,3 +62,19 @@ func TestKafkaSharedCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaE2EBrokers: TRAILWATCH_E2E_KAFKA_BROKERS, the name scripts/e2e.sh
+// documents, selects the shared-cluster path too.
+func TestKafkaE2EBrokers(t *testing.T) {
+	t.Setenv(testenv.KafkaBrokersEnv, "")
+	t.Setenv(testenv.E2EKafkaBrokersEnv, "")
+	shared := testenv.Kafka(t)
+	t.Setenv(testenv.E2EKafkaBrokersEnv, strings.Join(shared.Config.Brokers, ","))
+	env := testenv.Kafka(t, testenv.KafkaPartitions(1))
+	if env.Broker != nil {
+		t.Fatal("started a broker of its own despite TRAILWATCH_E2E_KAFKA_BROKERS")
+	}
+	if !strings.HasPrefix(env.Config.Topics.Activity.Name, "test-TestKafkaE2EBrokers-") {
+		t.Errorf("topic %q is not named for the test", env.Config.Topics.Activity.Name)
+	}
+}
