@@ -53,19 +53,30 @@ func newEmitter(p producer, start int64, limit int, m *metrics, log zerolog.Logg
 	return e
 }
 
-// add queues the outputs of the message before through. It blocks while
-// limit outputs are waiting (Kafka is slow), until ctx ends.
+// add queues the outputs of the message before through. While limit
+// outputs are waiting (Kafka is slow) it waits for room, until ctx ends;
+// then it queues them anyway. The state already holds the message, so its
+// outputs are never dropped: the flush at revocation delivers them, or the
+// partition's state is not kept. add fails only once the emitter stopped.
 func (e *emitter) add(ctx context.Context, msgs []kafka.Message, through int64) error {
 	e.mu.Lock()
-	for len(e.pending) >= e.limit && !e.stopped && ctx.Err() == nil {
-		e.taken.Wait()
-	}
-	if e.stopped || ctx.Err() != nil {
-		e.mu.Unlock()
-		if ctx.Err() != nil {
-			return ctx.Err()
+	if len(e.pending) >= e.limit && !e.stopped && ctx.Err() == nil {
+		// taken.Wait cannot watch ctx: wake it when ctx ends.
+		stop := context.AfterFunc(ctx, func() {
+			e.mu.Lock()
+			e.taken.Broadcast()
+			e.mu.Unlock()
+		})
+		for len(e.pending) >= e.limit && !e.stopped && ctx.Err() == nil {
+			e.taken.Wait()
 		}
-		return errors.New("emitter stopped")
+		e.mu.Unlock()
+		stop()
+		e.mu.Lock()
+	}
+	if e.stopped {
+		e.mu.Unlock()
+		return errEmitterStopped
 	}
 	e.pending = append(e.pending, msgs...)
 	e.through = through
@@ -85,6 +96,8 @@ func (e *emitter) add(ctx context.Context, msgs []kafka.Message, through int64) 
 	return nil
 }
 
+var errEmitterStopped = errors.New("emitter stopped")
+
 // run produces pending outputs until ctx ends.
 func (e *emitter) run(ctx context.Context) {
 	defer func() {
@@ -93,13 +106,6 @@ func (e *emitter) run(ctx context.Context) {
 		e.taken.Broadcast()
 		e.mu.Unlock()
 	}()
-	// add waits on a condition variable, which ctx cannot interrupt.
-	stop := context.AfterFunc(ctx, func() {
-		e.mu.Lock()
-		e.taken.Broadcast()
-		e.mu.Unlock()
-	})
-	defer stop()
 	for {
 		select {
 		case <-ctx.Done():

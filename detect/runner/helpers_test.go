@@ -130,8 +130,9 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // offsets returns the group's committed offsets and the high watermarks
-// of topic, by partition.
-func offsets(t testing.TB, kcfg kafka.Config, group, topic string) (committed, end map[int]int64) {
+// of topic, by partition. An error is the broker not answering in time
+// (a busy machine): callers polling in eventually try again.
+func offsets(t testing.TB, kcfg kafka.Config, group, topic string) (committed, end map[int]int64, err error) {
 	t.Helper()
 	client, err := kcfg.Client()
 	if err != nil {
@@ -148,7 +149,7 @@ func offsets(t testing.TB, kcfg kafka.Config, group, topic string) (committed, e
 	}
 	resp, err := client.OffsetFetch(ctx, &kafkago.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ps}})
 	if err != nil {
-		t.Fatalf("fetching offsets of group %s: %v", group, err)
+		return nil, nil, fmt.Errorf("fetching offsets of group %s: %w", group, err)
 	}
 	committed, end = map[int]int64{}, map[int]int64{}
 	for _, p := range resp.Topics[topic] {
@@ -156,18 +157,23 @@ func offsets(t testing.TB, kcfg kafka.Config, group, topic string) (committed, e
 	}
 	lo, err := client.ListOffsets(ctx, req)
 	if err != nil {
-		t.Fatalf("listing offsets of %s: %v", topic, err)
+		return nil, nil, fmt.Errorf("listing offsets of %s: %w", topic, err)
 	}
 	for _, p := range lo.Topics[topic] {
 		end[p.Partition] = p.LastOffset
 	}
-	return committed, end
+	return committed, end, nil
 }
 
-// progress is the share of crm.activity the group has committed.
+// progress is the share of crm.activity the group has committed, or -1
+// (logged) when the broker did not answer in time.
 func progress(t testing.TB, kcfg kafka.Config, group string) float64 {
 	t.Helper()
-	c, e := offsets(t, kcfg, group, kcfg.Topics.Activity.Name)
+	c, e, err := offsets(t, kcfg, group, kcfg.Topics.Activity.Name)
+	if err != nil {
+		t.Logf("progress unknown: %v", err)
+		return -1
+	}
 	var done, all int64
 	for p, end := range e {
 		done += max(c[p], 0)
@@ -180,11 +186,16 @@ func progress(t testing.TB, kcfg kafka.Config, group string) float64 {
 }
 
 // caughtUp says whether the group has committed every message of
-// crm.activity and of its re-keyed topic.
+// crm.activity and of its re-keyed topic (false, logged, when the broker
+// did not answer in time).
 func caughtUp(t testing.TB, kcfg kafka.Config, group string) bool {
 	t.Helper()
 	for _, topic := range []string{kcfg.Topics.Activity.Name, kcfg.Topics.Rekeyed.Name} {
-		c, e := offsets(t, kcfg, group, topic)
+		c, e, err := offsets(t, kcfg, group, topic)
+		if err != nil {
+			t.Logf("not known to be caught up: %v", err)
+			return false
+		}
 		for p, end := range e {
 			if end > 0 && c[p] != end {
 				return false
@@ -201,8 +212,8 @@ func waitCaughtUp(t testing.TB, kcfg kafka.Config, group string) {
 	defer func() {
 		if t.Failed() {
 			for _, topic := range []string{kcfg.Topics.Activity.Name, kcfg.Topics.Rekeyed.Name} {
-				c, e := offsets(t, kcfg, group, topic)
-				t.Logf("%s: committed %v, end %v", topic, c, e)
+				c, e, err := offsets(t, kcfg, group, topic)
+				t.Logf("%s: committed %v, end %v %v", topic, c, e, err)
 			}
 		}
 	}()

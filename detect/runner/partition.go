@@ -30,11 +30,15 @@ type partition struct {
 	// emitFrom is the first offset whose outputs are emitted: the messages
 	// before the committed offset already had theirs acknowledged, so
 	// re-processing them only rebuilds state.
-	emitFrom   int64
-	committed  int64
-	nextStats  time.Time
-	nextSnap   time.Time
-	forceSnap  bool
+	emitFrom  int64
+	committed int64
+	nextStats time.Time
+	nextSnap  time.Time
+	forceSnap bool
+	// tainted: handling a message failed part-way, so the state may hold
+	// a message whose outputs never reached the emitter (or miss one that
+	// ps.next counts). Such a state is neither kept nor snapshotted.
+	tainted    bool
 	lastSnap   int64 // position of the last snapshot taken (or restored)
 	snapping   atomic.Bool
 	snapDone   chan struct{} // closed when the snapshot in flight ends
@@ -131,11 +135,18 @@ func (p *partition) handle(ctx context.Context, m *kafka.Message) error {
 		msgs, err = p.handleCopy(ctx, m, live, msgs)
 	}
 	if err != nil {
+		p.tainted = true
 		return err
 	}
 	p.ps.next = m.Offset + 1
 	p.r.m.process.Observe(time.Since(start).Seconds())
+	// The state holds the message now: its outputs are handed in even if
+	// ctx ended meanwhile (add does not drop them), or the state is
+	// tainted.
 	err = p.em.add(ctx, msgs, p.ps.next)
+	if err != nil {
+		p.tainted = true
+	}
 	clear(msgs)
 	p.msgs = msgs[:0]
 	return err
@@ -342,7 +353,7 @@ func (p *partition) timed(bg context.Context) {
 			p.r.m.state.set(p.unitKey(name), st)
 		}
 	}
-	if p.r.store != nil && (p.forceSnap || !now.Before(p.nextSnap)) && p.ps.next > p.lastSnap {
+	if p.r.store != nil && !p.tainted && (p.forceSnap || !now.Before(p.nextSnap)) && p.ps.next > p.lastSnap {
 		if p.snapping.Load() {
 			p.r.m.snapshots.WithLabelValues("skipped").Inc()
 			return

@@ -229,6 +229,11 @@ func (p *partition) shutdown(ctx, bg context.Context, cancel context.CancelFunc)
 			Msg("outputs not acknowledged before the shutdown timeout; the next owner re-processes from the commit")
 		return
 	}
+	if p.tainted {
+		p.log.Warn().Int64("committed", p.committed).Int64("processed", p.ps.next).
+			Msg("a message failed part-way; the state is dropped and the next owner rebuilds it")
+		return
+	}
 	if p.r.runCtx.Err() == nil {
 		p.snapMu.Lock()
 		p.ps.manifest = p.prevSnap
