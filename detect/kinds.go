@@ -3,8 +3,8 @@ package detect
 import (
 	"math"
 	"sort"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
