@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/trailwatch/trailwatch/internal/flock"
 )
 
 // Store is a directory of named checkpoints. It is safe for concurrent use
@@ -92,7 +94,7 @@ func (s *Store) Lock(name string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err = lockFile(p + ".lock")
+	unlock, err = flock.Lock(p + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/trailwatch/trailwatch/internal/flock"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 )
 
@@ -83,7 +84,7 @@ func StartKafka(ctx context.Context, dir string, cfg KafkaConfig, topics kafka.T
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("embedded kafka: creating data directory: %w", err)
 		}
-		unlock, err := lockDir(filepath.Join(dir, ".trailwatch.lock"))
+		unlock, err := flock.Lock(filepath.Join(dir, ".trailwatch.lock"))
 		if err != nil {
 			return nil, fmt.Errorf("embedded kafka: data directory %s: %w", dir, err)
 		}

@@ -1,6 +1,8 @@
 //go:build unix
 
-package checkpoint
+// Package flock takes exclusive advisory locks on files, so that two
+// processes never write one data directory or one checkpoint.
+package flock
 
 import (
 	"errors"
@@ -9,9 +11,9 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive lock on path (created if missing); the lock
-// goes with the process.
-func lockFile(path string) (unlock func(), err error) {
+// Lock takes an exclusive lock on path (created if missing) without
+// waiting. The lock goes with the process: a crash releases it.
+func Lock(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, err
