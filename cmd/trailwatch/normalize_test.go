@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	cmd.SetOut(&out)
 	cmd.SetErr(&errb)
 	cmd.SetArgs(args)
-	err = cmd.ExecuteContext(context.Background())
+	err = cmd.ExecuteContext(t.Context()) // what it starts ends with the test
 	return out.String(), errb.String(), err
 }
 
