@@ -1,13 +1,14 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,18 +75,21 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestClickHouseServe runs `trailwatch clickhouse serve` on a free port,
-// queries it over HTTP, and stops it as a signal would.
+// TestClickHouseServe runs `trailwatch clickhouse serve` as its own
+// process (libchdb allows one engine per process, and this test binary's
+// other tests share one) on a free port, queries it over HTTP, and stops it
+// with SIGINT: it exits 0 and releases its data directory.
 func TestClickHouseServe(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "clickhouse", "serve", "--path", filepath.Join(dir, "ch"), "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), asTrailwatch+"=1")
 	out := &syncBuffer{}
-	root := newRootCmd()
-	root.SetOut(out)
-	root.SetArgs([]string{"clickhouse", "serve", "--path", filepath.Join(dir, "ch"), "--listen", "127.0.0.1:0"})
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
+	go func() { done <- cmd.Wait() }()
 	var url string
 	for deadline := time.Now().Add(60 * time.Second); url == ""; {
 		if _, rest, ok := strings.Cut(out.String(), "ClickHouse HTTP interface: "); ok {
@@ -93,11 +97,12 @@ func TestClickHouseServe(t *testing.T) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("serve ended early: %v", err)
+			t.Fatalf("serve ended early: %v\n%s", err, out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("serve printed no URL")
+			_ = cmd.Process.Kill()
+			t.Fatalf("serve printed no URL\n%s", out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -110,11 +115,12 @@ func TestClickHouseServe(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "42\n" {
 		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
 	}
-	// The data directory is free again.
+	if err := <-done; err != nil {
+		t.Fatalf("serve after SIGINT: %v\n%s", err, out.String())
+	}
 	if _, err := os.Stat(filepath.Join(dir, "ch")); err != nil {
 		t.Fatal(err)
 	}
