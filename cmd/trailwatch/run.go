@@ -73,7 +73,7 @@ func runAll(ctx context.Context, cfg *Config, log zerolog.Logger, out io.Writer,
 
 	fmt.Fprintf(out, "Trailwatch is running (data in %s). Ctrl-C stops it.\n", cfg.DataDir)
 	fmt.Fprintf(out, "  Kafka broker       %s\n", k.Addr())
-	fmt.Fprintf(out, "  ClickHouse (HTTP)  %s   try: trailwatch query \"SELECT count() FROM audit_events\"\n", ch.URL())
+	fmt.Fprintf(out, "  ClickHouse (HTTP)  %s   try: bin/trailwatch query \"SELECT rule_id, count() FROM alerts FINAL GROUP BY rule_id\"\n", ch.URL())
 	if cfg.Metrics.Listen != "" {
 		fmt.Fprintf(out, "  metrics            http://%s/metrics\n", cfg.Metrics.Listen)
 	}
