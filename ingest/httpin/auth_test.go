@@ -116,3 +116,33 @@ func TestReplayCacheIsBounded(t *testing.T) {
 		t.Fatalf("after expiry: %v, %d remembered", got, len(c.seen))
 	}
 }
+
+// TestLogsHoldNoSecretsOrContent sends accepted, rejected and refused
+// requests (good and wrong tokens, a signed request with a bad signature,
+// malformed lines) whose events carry a marker in a personal field, and
+// reads everything the collector logged at debug level: the requests are
+// logged, but never a token, a secret, a signature or a field of an event.
+func TestLogsHoldNoSecretsOrContent(t *testing.T) {
+	fx := newFixture(t, nil)
+	const marker = "jane.marker@example.com"
+	now := time.Now()
+	ev := strings.Replace(string(ingesttest.Event(1, now)), `"user":{`, `"user":{"name":"`+marker+`",`, 1)
+	if !strings.Contains(ev, marker) {
+		t.Fatalf("the marker is not in the event: %s", ev)
+	}
+	bad := `{"id":"x","tenant":"acme","user":{"name":"` + marker + `"},"timestamp":"soon"}`
+	body := []byte(ev + "\n" + bad + "\n")
+	post(t, fx.url, EventsPath, bearer(crmToken), body)
+	post(t, fx.url, EventsPath, bearer("wrong-"+crmToken), body)
+	post(t, fx.url, EventsPath, signed("signed", "not-the-secret", EventsPath, body, now), body)
+	post(t, fx.url, EventsPath, signed("signed", signedSecret, EventsPath, body, now), body)
+	logs := fx.logs.String()
+	if !strings.Contains(logs, `"message":"request"`) || !strings.Contains(logs, "not authenticated") {
+		t.Fatalf("the collector logged no request or refusal, so this test would prove nothing:\n%s", logs)
+	}
+	for _, secret := range []string{crmToken, signedSecret, "not-the-secret", marker, "soon"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs hold %q:\n%s", secret, logs)
+		}
+	}
+}

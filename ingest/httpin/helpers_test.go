@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,25 @@ type fixture struct {
 	url  string
 	reg  *prometheus.Registry
 	prod *kafka.Producer
+	logs *lockedBuffer // everything the collector logged, at debug level
+}
+
+// lockedBuffer is a bytes.Buffer safe for the collector's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newFixture starts the collector over httptest on a fresh embedded broker
@@ -79,13 +99,14 @@ func newFixtureOn(t *testing.T, env testenv.KafkaEnv, mutate func(*Config)) fixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(cfg, pub, ingest.DefaultLimits(), zerolog.Nop(), reg, nil)
+	logs := &lockedBuffer{}
+	srv, err := New(cfg, pub, ingest.DefaultLimits(), zerolog.New(logs).Level(zerolog.DebugLevel), reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return fixture{env: env, srv: srv, url: ts.URL, reg: reg, prod: p}
+	return fixture{env: env, srv: srv, url: ts.URL, reg: reg, prod: p, logs: logs}
 }
 
 type reply struct {
