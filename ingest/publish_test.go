@@ -120,6 +120,14 @@ func TestPublishEventsAndRejects(t *testing.T) {
 			t.Errorf("rejected_total{reason=%s} = %v, want 1", reason, got)
 		}
 	}
+	// How far behind the source is: one lag sample per acknowledged event,
+	// and the newest event time acknowledged.
+	if got := ingesttest.Metric(t, reg, "trailwatch_ingest_event_lag_seconds", map[string]string{"source": "crm"}); got != 2 {
+		t.Errorf("event_lag_seconds{crm} has %v samples, want 2", got)
+	}
+	if got := ingesttest.Metric(t, reg, "trailwatch_ingest_newest_event_timestamp_seconds", map[string]string{"source": "crm"}); got != float64(now.Unix()) {
+		t.Errorf("newest_event_timestamp_seconds{crm} = %v, want %d", got, now.Unix())
+	}
 }
 
 // TestBatchDedup: within a deduplicating batch, the same event twice is
