@@ -36,6 +36,7 @@ func newRootCmd() *cobra.Command {
 		newRespondCmd(a),
 		newActionsCmd(a),
 		newIdentityCmd(a),
+		newHistoryCmd(a),
 	)
 	return root
 }
