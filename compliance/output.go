@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -97,6 +98,45 @@ func (h History) Write(w io.Writer, format string) error {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\n", ts(a.At), a.EventID, a.Action, a.UserID, a.ClientIP, a.ObjectType, a.ObjectID, recs)
 		}
+	}
+	return tw.Flush()
+}
+
+// Write renders the plan: json (one document), csv (one row per write,
+// for a CRM's import tools: object_type, object_id, field, value, then
+// whether it is a conflict) or table.
+func (p Plan) Write(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"object_type", "object_id", "field", "value", "expected_current", "conflict", "conflict_by", "conflict_at", "noop", "undoes", "action_id"})
+		for _, x := range p.Writes {
+			conflictAt := ""
+			if x.Conflict {
+				conflictAt = ts(x.ConflictAt)
+			}
+			_ = cw.Write([]string{x.ObjectType, x.ObjectID, x.Field, x.Value, x.Expected, strconv.FormatBool(x.Conflict), x.ConflictBy, conflictAt,
+				strconv.FormatBool(x.Noop), strings.Join(x.Undoes, " "), x.ActionID})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	writes, conflicts, noops := p.Counts()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Rollback plan %s: %d writes, %d conflicts (not written), %d already restored\n\nrecord\tfield\tset to\tnow\tstatus\n", p.ID, writes, conflicts, noops)
+	for _, x := range p.Writes {
+		status := "write"
+		switch {
+		case x.Conflict:
+			status = fmt.Sprintf("CONFLICT: changed by %s at %s", x.ConflictBy, ts(x.ConflictAt))
+		case x.Noop:
+			status = "already restored"
+		}
+		fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%s\n", x.ObjectType, x.ObjectID, x.Field, strconv.Quote(x.Value), strconv.Quote(x.Expected), status)
 	}
 	return tw.Flush()
 }

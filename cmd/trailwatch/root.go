@@ -37,6 +37,7 @@ func newRootCmd() *cobra.Command {
 		newActionsCmd(a),
 		newIdentityCmd(a),
 		newHistoryCmd(a),
+		newRevertCmd(a),
 	)
 	return root
 }
