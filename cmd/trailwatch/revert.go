@@ -18,8 +18,8 @@ import (
 func newRevertCmd(a *app) *cobra.Command {
 	var (
 		tenant, object, id, field, to, byUser, format, apply, actor string
-		between                                                   []string
-		enforce                                                   bool
+		between                                                     []string
+		enforce                                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "revert --tenant T (--object TYPE --id X --to TIME | --by-user U --between T1 T2 [--object TYPE] [--field F])",
