@@ -18,6 +18,7 @@ type Config struct {
 	GeoIPDatabase  string          `yaml:"geoip_database" doc:"MaxMind-format City database (GeoIP2 or GeoLite2 City .mmdb) used to locate client.ip when the source gave no location; empty turns geo enrichment off."`
 	DirectoryFile  string          `yaml:"directory_file" doc:"CSV (header id,role,department,manager) or JSON array file of directory attributes, matched on user.id, then user.person_id, then user.name; empty turns directory enrichment off."`
 	Integrity      IntegrityConfig `yaml:"integrity"`
+	ShadowData     bool            `yaml:"shadow_data" doc:"Scan the changes, comments and exported report names of every event for personal data typed where it does not belong (card numbers, US SSNs, IBANs, passport numbers; e-mails and phones in free text), store those values masked, and store an alert of rule shadow.pii_in_free_text per event (docs/COMPLIANCE.md)."`
 }
 
 // IntegrityConfig configures the tamper evidence the sink writes.
@@ -36,6 +37,7 @@ func DefaultConfig() Config {
 		RetryMax:       15 * time.Second,
 		MigrateOnStart: true,
 		Integrity:      IntegrityConfig{CheckpointInterval: time.Minute},
+		ShadowData:     true,
 	}
 }
 

@@ -12,6 +12,7 @@ type metrics struct {
 	rejected    *prometheus.CounterVec
 	insertTime  *prometheus.HistogramVec
 	enriched    *prometheus.CounterVec
+	shadow      *prometheus.CounterVec
 	checkpoints prometheus.Counter
 	resumes     prometheus.Counter
 	cpErrors    prometheus.Counter
@@ -36,6 +37,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "trailwatch_sink_enriched_total",
 			Help: "Events enriched, by kind (geo, directory).",
 		}, []string{"kind"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_shadow_findings_total",
+			Help: "Personal data found where it does not belong and stored masked, by kind (card_number, us_ssn, iban, passport_number, email, phone).",
+		}, []string{"kind"}),
 		checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trailwatch_sink_checkpoints_total",
 			Help: "Signed integrity checkpoints stored.",
@@ -52,7 +57,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.checkpoints, m.resumes, m.cpErrors} {
+	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.shadow, m.checkpoints, m.resumes, m.cpErrors} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
