@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/trailwatch/trailwatch/compliance/shadow"
+	"github.com/trailwatch/trailwatch/compliance/tracking"
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/schemas/alert"
@@ -170,7 +171,9 @@ func (s *Sink) chainsFor(ctx context.Context, b *batch) (map[chainKey]*integrity
 
 // buildEvents turns the batch's events into rows: enriched, hashed and
 // chained in offset order, appended to s.cols. It returns the new state
-// of every chain it extended. With shadow_data on, personal data found in
+// of every chain it extended. Events the tracking policy drops are
+// counted and skipped; excluded fields are removed and sensitive fields
+// masked first. With shadow_data on, personal data found in
 // an event is masked before its row is built, so the unmasked value never
 // reaches a row, a hash or a log, and an alert of it joins b.shadow.
 func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integrity.State {
@@ -178,6 +181,16 @@ func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integ
 	r := &s.row
 	for _, ref := range s.refs {
 		e := &s.evs[ref.ev]
+		// What the tracking policy drops is never chained: the next row's
+		// chain_gap spans it, as it spans other tenants' positions.
+		drop, removed := s.track.Apply(e)
+		if removed > 0 {
+			s.m.removed.WithLabelValues(tracking.ReasonFieldExcluded).Add(float64(removed))
+		}
+		if drop != "" {
+			s.m.dropped.WithLabelValues(drop).Inc()
+			continue
+		}
 		if s.cfg.ShadowData {
 			if hits := shadow.MaskEvent(e); hits != nil {
 				for _, h := range hits {
