@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newIdentityCmd(a),
 		newHistoryCmd(a),
 		newRevertCmd(a),
+		newAuditCmd(a),
 	)
 	return root
 }
