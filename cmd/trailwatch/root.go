@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 		newHistoryCmd(a),
 		newRevertCmd(a),
 		newAuditCmd(a),
+		newLevelsCmd(a),
 	)
 	return root
 }

@@ -240,3 +240,13 @@ func (f *Filter) mask(tenant string, s Sensitive, v string) string {
 	}
 	return "****" + v[cut:]
 }
+
+// Keeps reports whether level keeps events of category.
+func Keeps(level, category string) bool {
+	for _, c := range levelCategories[level] {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
