@@ -99,6 +99,15 @@ func TestComplianceCommands(t *testing.T) {
 		}
 	}
 
+	dir := t.TempDir()
+	out, err = trailwatch(t, "--config", conf, "report", "run", "config-changes", "--tenant", "acme", "--format", "html", "--out", dir)
+	if err != nil || !strings.Contains(out, dir+"/acme/") || !strings.HasSuffix(strings.TrimSpace(out), "config-changes.html") {
+		t.Errorf("report: %v\n%s", err, out)
+	}
+	if _, err := trailwatch(t, "--config", conf, "report", "run", "gdpr-person-access", "--tenant", "acme"); err == nil || !strings.Contains(err.Error(), "object_id is required") {
+		t.Errorf("report without its parameter: %v", err)
+	}
+
 	out, err = trailwatch(t, "--config", conf, "audit", "--tenant", "acme", "--as-of", "2026-11-03T12:00:00Z", "--format", "json")
 	if err != nil || !strings.Contains(out, `"findings": []`) {
 		t.Errorf("audit: %v\n%s", err, out)

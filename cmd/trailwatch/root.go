@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		newRevertCmd(a),
 		newAuditCmd(a),
 		newLevelsCmd(a),
+		newReportCmd(a),
 	)
 	return root
 }
