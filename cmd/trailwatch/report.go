@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance/report"
 	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 )
 
 func newReportCmd(a *app) *cobra.Command {
@@ -49,11 +53,11 @@ run them with a read-only ClickHouse user.`,
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
-			d, err := report.Find(args[0], defs...)
+			cfg, err := a.flags.load()
 			if err != nil {
 				return err
 			}
-			cfg, err := a.flags.load()
+			d, err := report.Find(args[0], append(defs, cfg.Reports.Definitions...)...)
 			if err != nil {
 				return err
 			}
@@ -104,7 +108,7 @@ run them with a read-only ClickHouse user.`,
 	f.StringVar(&out, "out", "", "write the files into this directory (under <tenant>/<time>/)")
 	f.StringVar(&webhook, "webhook", "", "post each file to this URL")
 	f.StringArrayVar(&params, "param", nil, "report parameter, as name=value (repeat)")
-	f.StringArrayVar(&defs, "definitions", nil, "directory of report definitions (*.yaml); repeat for several")
+	f.StringArrayVar(&defs, "definitions", nil, "directory of report definitions (*.yaml); repeat for several (default: reports.definitions)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the built-in reports and those in --definitions",
@@ -122,4 +126,40 @@ run them with a read-only ClickHouse user.`,
 	}
 	cmd.AddCommand(run, list)
 	return cmd
+}
+
+// runReports is the role that produces the scheduled reports of
+// cfg.Reports; with no schedules it waits for ctx and does nothing.
+func runReports(ctx context.Context, cfg *Config, log zerolog.Logger, _ prometheus.Registerer, _ *telemetry.Server) error {
+	log = log.With().Str("component", "reports").Logger()
+	jobs, err := cfg.Reports.Jobs("reports")
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	st, err := chstore.Open(ctx, cfg.ClickHouse, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s := &report.Scheduler{Jobs: jobs, Log: log, Run: func(ctx context.Context, j report.Job, at time.Time) error {
+		r, err := report.Run(ctx, st, j.Def, j.Tenant, j.Params, at)
+		if err != nil {
+			return err
+		}
+		files, err := r.Files(j.Format)
+		if err != nil {
+			return err
+		}
+		if cfg.Reports.Webhook != "" {
+			return report.Post(ctx, nil, cfg.Reports.Webhook, files)
+		}
+		_, err = report.WriteDir(cfg.Reports.OutputDir, j.Tenant, at, files)
+		return err
+	}}
+	log.Info().Int("schedules", len(jobs)).Msg("report schedules loaded")
+	return s.Loop(ctx)
 }
