@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/trailwatch/trailwatch/compliance/report"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/sink/queries"
 )
@@ -158,8 +159,18 @@ func each(ctx context.Context, st *chstore.Store, name string, params map[string
 	return nil
 }
 
-// WriteFindings renders findings as json (one document) or a table.
+// WriteFindings renders findings as json (one document), html (the
+// report page format: self-contained, printable) or a table.
 func WriteFindings(w io.Writer, tenant string, asOf time.Time, fs []Finding, format string) error {
+	if format == "html" {
+		r := &report.Result{Name: "posture-audit", Title: "CRM security posture audit", Tenant: tenant, To: asOf.UTC(), GeneratedAt: asOf.UTC(),
+			Description: "Ghost, dormant, over-privileged and shared accounts, from the stored activity and the directory snapshots.",
+			Sections:    []report.SectionResult{{Title: "Findings", Query: "posture-*", Columns: []string{"severity", "kind", "account", "name", "evidence", "fix"}}}}
+		for _, f := range fs {
+			r.Sections[0].Rows = append(r.Sections[0].Rows, []string{f.Severity, f.Kind, f.Account, f.UserName, f.Evidence, f.Fix})
+		}
+		return r.WriteHTML(w)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -120,6 +120,10 @@ func TestPostureAudit(t *testing.T) {
 	if err := WriteFindings(&b, "acme", auditAt, fs, "table"); err != nil {
 		t.Fatal(err)
 	}
+	var page strings.Builder
+	if err := WriteFindings(&page, "acme", auditAt, fs, "html"); err != nil || !strings.Contains(page.String(), "<td>ghost_account</td>") || strings.Contains(page.String(), "<script") {
+		t.Errorf("html: %v\n%s", err, page.String())
+	}
 	for _, s := range []string{"left on 2026-10-01", "no entry of the newest directory snapshot", "holds Export Reports", "2 countries", "role-like"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, b.String())

@@ -35,8 +35,8 @@ See docs/COMPLIANCE.md.`,
 			if tenant == "" {
 				errs = append(errs, errors.New("--tenant: required"))
 			}
-			if format != "table" && format != "json" {
-				errs = append(errs, fmt.Errorf("--format: %q, want table or json", format))
+			if format != "table" && format != "json" && format != "html" {
+				errs = append(errs, fmt.Errorf("--format: %q, want table, json or html", format))
 			}
 			for flag, v := range map[string]int{"--ghost-days": opt.GhostDays, "--dormant-days": opt.DormantDays, "--privilege-days": opt.PrivilegeDays, "--shared-days": opt.SharedDays} {
 				if v < 1 || v > 3650 {
@@ -78,6 +78,6 @@ See docs/COMPLIANCE.md.`,
 	f.IntVar(&opt.DormantDays, "dormant-days", opt.DormantDays, "no successful login for this many days is dormant")
 	f.IntVar(&opt.PrivilegeDays, "privilege-days", opt.PrivilegeDays, "export or admin rights unused this many days are over-privilege")
 	f.IntVar(&opt.SharedDays, "shared-days", opt.SharedDays, "login window for shared accounts, in days")
-	f.StringVar(&format, "format", "table", "output: table or json")
+	f.StringVar(&format, "format", "table", "output: table, json or html (a self-contained page)")
 	return cmd
 }
