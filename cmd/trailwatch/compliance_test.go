@@ -4,7 +4,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
+	"github.com/trailwatch/trailwatch/schemas/alert"
 	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
@@ -111,5 +115,92 @@ func TestComplianceCommands(t *testing.T) {
 	out, err = trailwatch(t, "--config", conf, "audit", "--tenant", "acme", "--as-of", "2026-11-03T12:00:00Z", "--format", "json")
 	if err != nil || !strings.Contains(out, `"findings": []`) {
 		t.Errorf("audit: %v\n%s", err, out)
+	}
+}
+
+// TestRevertApplyThroughSalesforce applies a rollback through a configured
+// Salesforce adapter (a stand-in answering the token endpoint and the
+// sObject Rows resource as Salesforce documents) and checks the records
+// and the actions recorded on the actions topic.
+func TestRevertApplyThroughSalesforce(t *testing.T) {
+	kenv := testenv.Kafka(t, testenv.KafkaPartitions(1))
+	ch := testenv.ClickHouse(t)
+	var mu sync.Mutex
+	stage := map[string]any{"006000000000001": "Closed Lost", "006000000000002": "Closed Lost"}
+	patches := 0
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("POST /services/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"access_token": "tok", "instance_url": srv.URL, "token_type": "Bearer"})
+	})
+	mux.HandleFunc("/services/data/{v}/sobjects/Opportunity/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		id := r.PathValue("id")
+		if _, ok := stage[id]; !ok || r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]`))
+			return
+		}
+		if r.Method == http.MethodPatch {
+			var body map[string]any
+			json.NewDecoder(r.Body).Decode(&body)
+			stage[id] = body["StageName"]
+			patches++
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"attributes": map[string]string{"type": "Opportunity"}, "Id": id, "StageName": stage[id]})
+	})
+	srv = httptest.NewServer(mux)
+	defer srv.Close()
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "secret", "s3cret\n")
+	conf := kafkaConfigFile(t, kenv, "log:\n  level: warn\nclickhouse:\n  url: "+ch.URL+"\n  database: "+ch.Database+"\n  user: \""+ch.User+"\"\n"+
+		"respond:\n  adapters:\n    sf:\n      kind: salesforce\n      salesforce:\n        login_url: "+srv.URL+"\n        client_id: key\n        client_secret: {file: "+secret+"}\n")
+
+	cfg := chstore.DefaultConfig()
+	cfg.URL, cfg.Database, cfg.User = ch.URL, ch.Database, ch.User
+	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ms, _ := chstore.LoadMigrations(chschema.Migrations)
+	if _, err := st.Migrate(t.Context(), ms); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	var evs []*event.Event
+	for i, before := range []string{"Prospecting", "Qualification"} {
+		evs = append(evs, &event.Event{ID: fmt.Sprint("b", i), Timestamp: t0, Tenant: "acme", Source: event.Source{System: "salesforce"},
+			Event: event.Activity{Category: "data_change", Action: "update", Outcome: "success"}, User: event.User{ID: "005bulk"},
+			Object: event.Object{Type: "opportunity", ID: fmt.Sprintf("00600000000000%d", i+1)}, Changes: []event.Change{{Field: "StageName", Old: before, New: "Closed Lost"}}})
+	}
+	history.Store(t, st, evs, 0, nil)
+
+	count := func() int { mu.Lock(); defer mu.Unlock(); return patches }
+	args := []string{"--config", conf, "revert", "--tenant", "acme", "--by-user", "005bulk", "--between", "2026-11-03T08:00:00Z", "2026-11-03T10:00:00Z", "--apply", "sf", "--actor", "jane"}
+	if out, err := trailwatch(t, args...); err != nil || count() != 0 || !strings.Contains(out, "dry run: would set field StageName") {
+		t.Fatalf("dry run: %v, %d patches\n%s", err, count(), out)
+	}
+	if out, err := trailwatch(t, append(args, "--enforce")...); err != nil || count() != 2 {
+		t.Fatalf("enforce: %v, %d patches\n%s", err, count(), out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if stage["006000000000001"] != "Prospecting" || stage["006000000000002"] != "Qualification" {
+		t.Errorf("records after the rollback: %v", stage)
+	}
+	statuses := map[string]int{}
+	for _, m := range kenv.ReadTopic(t, kenv.Config.Topics.Actions.Name) {
+		var a alert.Action
+		if err := json.Unmarshal(m.Value, &a); err != nil || a.Type != "revert_field" || a.Actor != "jane" || string(m.Key) != "acme" {
+			t.Errorf("action record %s: %v", m.Value, err)
+		}
+		statuses[a.Mode+"/"+a.Status]++
+	}
+	if want := map[string]int{"dry_run/skipped": 2, "enforce/executing": 2, "enforce/done": 2}; fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("action records %v, want %v", statuses, want)
 	}
 }
