@@ -20,6 +20,8 @@ const (
 	FindingDormant        = "dormant_account"
 	FindingOverPrivileged = "over_privileged_account"
 	FindingShared         = "shared_account"
+	FindingMFADisabled    = "mfa_disabled"
+	FindingTopExporter    = "top_exporter"
 )
 
 // Finding is one posture audit finding.
@@ -39,11 +41,14 @@ type AuditOptions struct {
 	DormantDays   int // no login for this long is dormant
 	PrivilegeDays int // rights unused for this long are over-privilege
 	SharedDays    int // login window for shared accounts
+	ExportDays    int // window of the top exporters
+	TopExporters  int // how many to list (0: none)
 }
 
-// DefaultAuditOptions are 30, 90, 90 and 30 days as of asOf.
+// DefaultAuditOptions are 30, 90, 90 and 30 days, and the top five
+// exporters of 30 days, as of asOf.
 func DefaultAuditOptions(asOf time.Time) AuditOptions {
-	return AuditOptions{AsOf: asOf, GhostDays: 30, DormantDays: 90, PrivilegeDays: 90, SharedDays: 30}
+	return AuditOptions{AsOf: asOf, GhostDays: 30, DormantDays: 90, PrivilegeDays: 90, SharedDays: 30, ExportDays: 30, TopExporters: 5}
 }
 
 // Audit runs the posture queries (posture-ghost-accounts,
@@ -76,6 +81,20 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 		}
 		out = append(out, Finding{Kind: FindingGhost, Severity: "high", Account: account, UserName: name, Evidence: ev,
 			Fix: "Deactivate the account in the CRM (freeze it first if it must be investigated), revoke its sessions and tokens, and find out who used it after the person left."})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, st, "posture-mfa-disabled", map[string]string{"tenant": tenant, "as_of": asOf}, func(scan func(...any) error) error {
+		var account, last, by string
+		var at time.Time
+		if err := scan(&account, &last, &at, &by); err != nil {
+			return err
+		}
+		out = append(out, Finding{Kind: FindingMFADisabled, Severity: "high", Account: account,
+			Evidence: fmt.Sprintf("MFA disabled at %s by %s and not enabled since, as the source reports", ts(at), by),
+			Fix:      "Enable MFA for the account (or enforce it in the org's session settings) and confirm with its owner why it was turned off."})
 		return nil
 	})
 	if err != nil {
@@ -137,6 +156,25 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 	})
 	if err != nil {
 		return nil, err
+	}
+	if opt.TopExporters > 0 {
+		err = each(ctx, st, "exports-by-person", map[string]string{"tenant": tenant, "to": asOf,
+			"from": timeParam(opt.AsOf.Add(-time.Duration(opt.ExportDays) * 24 * time.Hour)), "limit": strconv.Itoa(opt.TopExporters)},
+			func(scan func(...any) error) error {
+				var person, name string
+				var exports, records, largest uint64
+				var last time.Time
+				if err := scan(&person, &name, &exports, &records, &largest, &last); err != nil {
+					return err
+				}
+				out = append(out, Finding{Kind: FindingTopExporter, Severity: "info", Account: person, UserName: name,
+					Evidence: fmt.Sprintf("%d exports of %d records in the last %d days, the largest %d, the last at %s", exports, records, opt.ExportDays, largest, ts(last)),
+					Fix:      "Confirm the exports match the person's job; restrict export rights to those who need them."})
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -87,6 +87,13 @@ func TestPostureAudit(t *testing.T) {
 	grant(-250, "005CLEAN1", "Modify All Data", "revoke")
 	grant(-200, "005PRIV", "Export Reports", "grant")  // never exports
 	grant(-10, "005CLEAN1", "Export Reports", "grant") // too recent to judge
+	// MFA: switched off and on again (clean), and off for good (planted).
+	mfa := func(d int, target, action string) {
+		add(day(d), "005ADMIN", "ad@acme.example", "authentication", action, func(e *event.Event) { e.TargetUser = event.TargetUser{ID: target} })
+	}
+	mfa(-40, "005CLEAN1", "mfa_disable")
+	mfa(-39, "005CLEAN1", "mfa_enable")
+	mfa(-3, "005PRIV", "mfa_disable")
 	// Two countries within one hour.
 	add(day(-6).Add(-2*time.Hour+10*time.Minute), "005SHARED", "person.shared@acme.example", "authentication", "login", func(e *event.Event) { e.Client.Geo.Country = "DE" })
 	// A clean account travelling: two countries, days apart.
@@ -109,9 +116,11 @@ func TestPostureAudit(t *testing.T) {
 		"dormant_account salesforce:005DORM",
 		"ghost_account salesforce:005GHOST",
 		"ghost_account salesforce:005GONE",
+		"mfa_disabled 005PRIV",
 		"over_privileged_account 005PRIV",
 		"shared_account 005SHARED",
 		"shared_account 005TEAM",
+		"top_exporter 005CLEAN2",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -124,7 +133,7 @@ func TestPostureAudit(t *testing.T) {
 	if err := WriteFindings(&page, "acme", auditAt, fs, "html"); err != nil || !strings.Contains(page.String(), "<td>ghost_account</td>") || strings.Contains(page.String(), "<script") {
 		t.Errorf("html: %v\n%s", err, page.String())
 	}
-	for _, s := range []string{"left on 2026-10-01", "no entry of the newest directory snapshot", "holds Export Reports", "2 countries", "role-like"} {
+	for _, s := range []string{"left on 2026-10-01", "no entry of the newest directory snapshot", "holds Export Reports", "2 countries", "role-like", "MFA disabled at", "1 exports of 0 records"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, b.String())
 		}

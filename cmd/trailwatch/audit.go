@@ -25,7 +25,8 @@ severity, evidence and the recommended fix: ghost accounts (active in the CRM,
 gone from the directory), dormant accounts (no login for --dormant-days),
 over-privileged accounts (export or administration rights unused for
 --privilege-days), and shared or generic accounts (logins from several
-countries or devices within an hour, or role-like login names).
+countries or devices within an hour, or role-like login names), accounts
+whose MFA the source reports disabled, and the biggest exporters.
 See docs/COMPLIANCE.md.`,
 		Example: `  trailwatch audit --tenant acme
   trailwatch audit --tenant acme --as-of 2026-11-10T00:00:00Z --dormant-days 60 --format json`,
@@ -38,10 +39,13 @@ See docs/COMPLIANCE.md.`,
 			if format != "table" && format != "json" && format != "html" {
 				errs = append(errs, fmt.Errorf("--format: %q, want table, json or html", format))
 			}
-			for flag, v := range map[string]int{"--ghost-days": opt.GhostDays, "--dormant-days": opt.DormantDays, "--privilege-days": opt.PrivilegeDays, "--shared-days": opt.SharedDays} {
+			for flag, v := range map[string]int{"--ghost-days": opt.GhostDays, "--dormant-days": opt.DormantDays, "--privilege-days": opt.PrivilegeDays, "--shared-days": opt.SharedDays, "--export-days": opt.ExportDays} {
 				if v < 1 || v > 3650 {
 					errs = append(errs, fmt.Errorf("%s: must be between 1 and 3650, got %d", flag, v))
 				}
+			}
+			if opt.TopExporters < 0 || opt.TopExporters > 1000 {
+				errs = append(errs, fmt.Errorf("--top-exporters: must be between 0 and 1000, got %d", opt.TopExporters))
 			}
 			opt.AsOf = time.Now().UTC()
 			if asOf != "" {
@@ -78,6 +82,8 @@ See docs/COMPLIANCE.md.`,
 	f.IntVar(&opt.DormantDays, "dormant-days", opt.DormantDays, "no successful login for this many days is dormant")
 	f.IntVar(&opt.PrivilegeDays, "privilege-days", opt.PrivilegeDays, "export or admin rights unused this many days are over-privilege")
 	f.IntVar(&opt.SharedDays, "shared-days", opt.SharedDays, "login window for shared accounts, in days")
+	f.IntVar(&opt.ExportDays, "export-days", opt.ExportDays, "window of the top exporters, in days")
+	f.IntVar(&opt.TopExporters, "top-exporters", opt.TopExporters, "how many of the biggest exporters to list (0: none)")
 	f.StringVar(&format, "format", "table", "output: table, json or html (a self-contained page)")
 	return cmd
 }
