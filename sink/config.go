@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/trailwatch/trailwatch/compliance/tracking"
 )
 
 // Config configures the sink role.
@@ -18,6 +20,8 @@ type Config struct {
 	GeoIPDatabase  string          `yaml:"geoip_database" doc:"MaxMind-format City database (GeoIP2 or GeoLite2 City .mmdb) used to locate client.ip when the source gave no location; empty turns geo enrichment off."`
 	DirectoryFile  string          `yaml:"directory_file" doc:"CSV (header id,role,department,manager) or JSON array file of directory attributes, matched on user.id, then user.person_id, then user.name; empty turns directory enrichment off."`
 	Integrity      IntegrityConfig `yaml:"integrity"`
+	Tracking       tracking.Config `yaml:"tracking" doc:"Tracking levels per tenant and source, objects and fields kept, sensitive fields masked (docs/COMPLIANCE.md)."`
+	ShadowData     bool            `yaml:"shadow_data" doc:"Scan the changes, comments and exported report names of every event for personal data typed where it does not belong (card numbers, US SSNs, IBANs, passport numbers; e-mails and phones in free text), store those values masked, and store an alert of rule shadow.pii_in_free_text per event (docs/COMPLIANCE.md)."`
 }
 
 // IntegrityConfig configures the tamper evidence the sink writes.
@@ -36,6 +40,7 @@ func DefaultConfig() Config {
 		RetryMax:       15 * time.Second,
 		MigrateOnStart: true,
 		Integrity:      IntegrityConfig{CheckpointInterval: time.Minute},
+		ShadowData:     true,
 	}
 }
 
@@ -67,6 +72,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Integrity.CheckpointInterval < time.Second {
 		bad("integrity.checkpoint_interval", "must be at least 1s, got %s", c.Integrity.CheckpointInterval)
+	}
+	if err := c.Tracking.Validate("sink.tracking"); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/trailwatch/trailwatch/compliance/shadow"
+	"github.com/trailwatch/trailwatch/compliance/tracking"
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/schemas/alert"
@@ -20,6 +22,7 @@ import (
 type batch struct {
 	alerts  []alertRec
 	actions []actionRec
+	shadow  []alertRec // alerts of shadow data found in the batch's events
 	rejects []deadletter.Reject
 	ranges  map[string]map[int32][2]int64 // topic → partition → first and last offset
 }
@@ -57,7 +60,7 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	if err != nil {
 		return err
 	}
-	heads := s.buildEvents(work)
+	heads := s.buildEvents(&b, work)
 	if err := integrity.InsertHeads(ctx, s.st, heads, BatchToken("integrity_heads", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
@@ -65,6 +68,9 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		return err
 	}
 	if err := s.insertAlerts(ctx, b.alerts, BatchToken("alerts", b.ranges[s.topics.Alerts])); err != nil {
+		return err
+	}
+	if err := s.insertAlerts(ctx, b.shadow, BatchToken("alerts/shadow", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
 	if err := s.insertActions(ctx, b.actions, BatchToken("actions", b.ranges[s.topics.Actions])); err != nil {
@@ -165,12 +171,36 @@ func (s *Sink) chainsFor(ctx context.Context, b *batch) (map[chainKey]*integrity
 
 // buildEvents turns the batch's events into rows: enriched, hashed and
 // chained in offset order, appended to s.cols. It returns the new state
-// of every chain it extended.
-func (s *Sink) buildEvents(work map[chainKey]*integrity.State) []integrity.State {
+// of every chain it extended. Events the tracking policy drops are
+// counted and skipped; excluded fields are removed and sensitive fields
+// masked first. With shadow_data on, personal data found in
+// an event is masked before its row is built, so the unmasked value never
+// reaches a row, a hash or a log, and an alert of it joins b.shadow.
+func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integrity.State {
 	s.cols.Reset()
 	r := &s.row
 	for _, ref := range s.refs {
 		e := &s.evs[ref.ev]
+		// What the tracking policy drops is never chained: the next row's
+		// chain_gap spans it, as it spans other tenants' positions.
+		drop, removed := s.track.Apply(e)
+		if removed > 0 {
+			s.m.removed.WithLabelValues(tracking.ReasonFieldExcluded).Add(float64(removed))
+		}
+		if drop != "" {
+			s.m.dropped.WithLabelValues(drop).Inc()
+			continue
+		}
+		if s.cfg.ShadowData {
+			if hits := shadow.MaskEvent(e); hits != nil {
+				for _, h := range hits {
+					s.m.shadow.WithLabelValues(string(h.Kind)).Inc()
+				}
+				// The alert sits at its event's log position: it is derived
+				// from the event, not read from the alerts topic.
+				b.shadow = append(b.shadow, alertRec{a: shadow.Alert(e, hits, s.now()), partition: ref.partition, offset: ref.offset, ingested: ref.ingested})
+			}
+		}
 		auditrow.FromEvent(r, e, ref.partition, ref.offset, ref.ingested)
 		s.enrich(r)
 		h := s.hasher.Hash(r)

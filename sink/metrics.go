@@ -12,6 +12,9 @@ type metrics struct {
 	rejected    *prometheus.CounterVec
 	insertTime  *prometheus.HistogramVec
 	enriched    *prometheus.CounterVec
+	shadow      *prometheus.CounterVec
+	dropped     *prometheus.CounterVec
+	removed     *prometheus.CounterVec
 	checkpoints prometheus.Counter
 	resumes     prometheus.Counter
 	cpErrors    prometheus.Counter
@@ -36,6 +39,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "trailwatch_sink_enriched_total",
 			Help: "Events enriched, by kind (geo, directory).",
 		}, []string{"kind"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_shadow_findings_total",
+			Help: "Personal data found where it does not belong and stored masked, by kind (card_number, us_ssn, iban, passport_number, email, phone).",
+		}, []string{"kind"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_dropped_events_total",
+			Help: "Events not stored because the tracking policy of their tenant and source drops them, by reason (level, object_excluded, object_not_included).",
+		}, []string{"reason"}),
+		removed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_dropped_changes_total",
+			Help: "Field changes removed from stored events by the tracking policy, by reason (field_excluded).",
+		}, []string{"reason"}),
 		checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trailwatch_sink_checkpoints_total",
 			Help: "Signed integrity checkpoints stored.",
@@ -52,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.checkpoints, m.resumes, m.cpErrors} {
+	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.shadow, m.dropped, m.removed, m.checkpoints, m.resumes, m.cpErrors} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {

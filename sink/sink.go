@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/trailwatch/trailwatch/compliance/tracking"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
@@ -63,6 +64,7 @@ type Sink struct {
 	log    zerolog.Logger
 	m      *metrics
 	now    func() time.Time
+	track  *tracking.Filter
 
 	// mu is held by Handle and Checkpoint for their whole run.
 	mu     sync.Mutex
@@ -110,12 +112,16 @@ func New(st *chstore.Store, cfg Config, topics Topics, deps Deps, log zerolog.Lo
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	track, err := tracking.New(cfg.Tracking, "sink.tracking")
+	if err != nil {
+		return nil, err
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
 	return &Sink{
-		st: st, cfg: cfg, topics: topics, deps: deps, m: m, now: time.Now,
+		st: st, cfg: cfg, topics: topics, deps: deps, m: m, now: time.Now, track: track,
 		log:    log.With().Str("component", "sink").Logger(),
 		chains: map[chainKey]*integrity.State{},
 		next:   map[int32]int64{},

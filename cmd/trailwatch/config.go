@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/trailwatch/trailwatch/compliance/report"
 	"github.com/trailwatch/trailwatch/detect/runner"
 	"github.com/trailwatch/trailwatch/identity"
 	"github.com/trailwatch/trailwatch/internal/chserver"
@@ -44,6 +45,7 @@ type Config struct {
 	Storage    sink.StorageConfig  `yaml:"storage"`
 	Respond    RespondConfig       `yaml:"respond"`
 	Identity   identity.Config     `yaml:"identity"`
+	Reports    report.Config       `yaml:"reports"`
 }
 
 // MetricsConfig configures the HTTP endpoint every role serves.

@@ -36,6 +36,11 @@ func newRootCmd() *cobra.Command {
 		newRespondCmd(a),
 		newActionsCmd(a),
 		newIdentityCmd(a),
+		newHistoryCmd(a),
+		newRevertCmd(a),
+		newAuditCmd(a),
+		newLevelsCmd(a),
+		newReportCmd(a),
 	)
 	return root
 }

@@ -111,5 +111,5 @@ func migrate(ctx context.Context, cfg *Config, log zerolog.Logger) error {
 // pipelineRoles are the roles trailwatch run starts: every stage of the
 // pipeline, each as its own subcommand would run it.
 func pipelineRoles() map[string]role {
-	return map[string]role{"ingest": runIngestHTTP, "detect": runDetect, "sink": runSink, "respond": runRespond}
+	return map[string]role{"ingest": runIngestHTTP, "detect": runDetect, "sink": runSink, "respond": runRespond, "reports": runReports}
 }

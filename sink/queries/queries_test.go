@@ -290,7 +290,7 @@ func TestParseRejectsMismatches(t *testing.T) {
 		}
 	}
 	all, err := All()
-	if err != nil || len(all) != 7 {
+	if err != nil || len(all) != 22 {
 		t.Fatalf("library: %d queries, %v", len(all), err)
 	}
 }
