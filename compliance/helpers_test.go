@@ -5,11 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -19,21 +17,7 @@ var t0 = time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 
 func openStore(tb testing.TB) *chstore.Store {
 	tb.Helper()
-	env := testenv.ClickHouse(tb)
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
-	st, err := chstore.Open(tb.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.Migrate(tb.Context(), ms); err != nil {
-		tb.Fatal(err)
-	}
+	st := history.Migrated(tb)
 	return st
 }
 

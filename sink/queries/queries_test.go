@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink/auditrow"
 )
@@ -29,21 +27,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := testenv.ClickHouse(t)
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
+	st := history.Migrated(t)
 	return &fixture{st: st}
 }
 

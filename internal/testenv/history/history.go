@@ -1,5 +1,6 @@
-// Package history loads canonical events into a migrated audit_events
-// table for tests that read history (backtests, investigations): the rows
+// Package history gives tests a migrated ClickHouse database (Migrated)
+// and loads canonical events into its audit_events table (Store), for
+// tests that read history (backtests, investigations): the rows
 // are built and inserted exactly as the sink builds them, at consecutive
 // log positions of partition 0, without the sink's hash chain (row_fp and
 // chain_gap stay zero, so `trailwatch verify` would flag them; tests of
@@ -10,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/internal/testenv"
+	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink/auditrow"
 )
@@ -43,4 +48,27 @@ func Store(t testing.TB, st *chstore.Store, evs []*event.Event, firstOffset int6
 			t.Fatalf("storing %d events: %v", cols.Len(), err)
 		}
 	}
+}
+
+// Migrated opens a fresh database of the embedded ClickHouse server (see
+// testenv.ClickHouse; the package's TestMain must be testenv.Main) with
+// every migration of schemas/clickhouse applied, closed when t ends.
+func Migrated(t testing.TB) *chstore.Store {
+	t.Helper()
+	env := testenv.ClickHouse(t)
+	cfg := chstore.DefaultConfig()
+	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
+	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ms, err := chstore.LoadMigrations(chschema.Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(t.Context(), ms); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
