@@ -80,9 +80,11 @@ func Save(ctx context.Context, st *chstore.Store, meta Stored, s *Snapshot) erro
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("inserting %d directory people: %w", len(s.People), err)
 	}
+	// The time goes as milliseconds: a bound time.Time is sent to the
+	// second, and two imports within one second would then tie for latest.
 	if err := st.Exec(ctx, `INSERT INTO directory_snapshots (tenant, snapshot_id, imported_at, digest, source_file,
-		format, people, joiners, leavers, moves) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		meta.Tenant, meta.ID, meta.ImportedAt, meta.Digest, meta.SourceFile, string(meta.Format),
+		format, people, joiners, leavers, moves) VALUES (?, ?, fromUnixTimestamp64Milli(?, 'UTC'), ?, ?, ?, ?, ?, ?, ?)`,
+		meta.Tenant, meta.ID, meta.ImportedAt.UnixMilli(), meta.Digest, meta.SourceFile, string(meta.Format),
 		uint32(meta.People), uint32(meta.Joiners), uint32(meta.Leavers), uint32(meta.Moves)); err != nil {
 		return fmt.Errorf("recording directory snapshot %s: %w", meta.ID, err)
 	}

@@ -65,3 +65,29 @@ func TestStoreKeepsHistory(t *testing.T) {
 		t.Errorf("snapshots %d, people rows %d, latest %d; want 2, 5, 1", snapshots, people, latest)
 	}
 }
+
+// TestLatestWithinOneSecond: two imports a few hundred milliseconds apart
+// (a script importing twice): the later is the latest, whichever digest
+// sorts first, and its time keeps its milliseconds.
+func TestLatestWithinOneSecond(t *testing.T) {
+	st := testStore(t)
+	ctx := t.Context()
+	a := mustParse(t, "person_id,department,accounts\np-kim,sales,hubspot:77\n")
+	b := mustParse(t, "person_id,department,accounts\np-kim,marketing,hubspot:77\n")
+	at := time.Date(2026, 11, 1, 9, 0, 0, 100*int(time.Millisecond), time.UTC)
+	// Save the one whose id sorts last first, so a tie on time would pick it.
+	early, late := a, b
+	if a.Digest < b.Digest {
+		early, late = b, a
+	}
+	if err := Save(ctx, st, NewStored("acme", early, "early.csv", FormatCSV, at, nil), early); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(ctx, st, NewStored("acme", late, "late.csv", FormatCSV, at.Add(500*time.Millisecond), nil), late); err != nil {
+		t.Fatal(err)
+	}
+	_, meta, ok, err := Latest(ctx, st, "acme")
+	if err != nil || !ok || meta.SourceFile != "late.csv" || !meta.ImportedAt.Equal(at.Add(500*time.Millisecond)) {
+		t.Fatalf("latest = %+v, %v, %v; want late.csv imported at %s", meta, ok, err, at.Add(500*time.Millisecond))
+	}
+}
