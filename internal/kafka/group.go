@@ -107,7 +107,7 @@ func newGroupRunner(cfg Config, group string, topics []string, component string,
 		topics: slices.Clone(topics),
 		conn:   k,
 		client: k.client(cfg),
-		log:    log.With().Str("component", component).Str("group", group).Logger(),
+		log:    log.With().Str("client", component).Str("group", group).Logger(),
 		m:      m,
 	}, nil
 }

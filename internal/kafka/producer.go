@@ -48,7 +48,7 @@ func NewProducer(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Pr
 		return nil, err
 	}
 	codec, _ := compressionCodec(cfg.Producer.Compression) // checked by Validate
-	log = log.With().Str("component", "kafka-producer").Logger()
+	log = log.With().Str("client", "kafka-producer").Logger()
 	w := &kafkago.Writer{
 		Addr:            k.addr,
 		Balancer:        &kafkago.Murmur2Balancer{},
