@@ -1,13 +1,12 @@
 package score
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/trailwatch/trailwatch/ingest/record"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
 
@@ -22,14 +21,17 @@ func ReadAlerts(r io.Reader, name string) ([]alert.Alert, error) {
 	var out []alert.Alert
 	var errs []error
 	seen := map[string]bool{}
-	br := bufio.NewReaderSize(r, 64<<10)
-	for line := 1; ; line++ {
-		b, err := readLine(br, maxAlertLine)
-		if errors.Is(err, errLineTooLong) {
+	lr := record.NewLineReader(r, maxAlertLine)
+	for {
+		b, line, err := lr.Next()
+		var tooLong *record.LineError
+		if errors.Is(err, io.EOF) {
+			break
+		} else if errors.As(err, &tooLong) {
 			errs = append(errs, fmt.Errorf("%s:%d: line longer than %d bytes", name, line, maxAlertLine))
-		} else if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("reading %s at line %d: %w", name, line, err)
-		} else if len(bytes.TrimSpace(b)) > 0 {
+		} else if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		} else {
 			a, perr := parseAlert(b)
 			switch {
 			case perr != nil:
@@ -41,9 +43,6 @@ func ReadAlerts(r io.Reader, name string) ([]alert.Alert, error) {
 		}
 		if len(errs) >= 20 {
 			errs = append(errs, fmt.Errorf("%s: too many errors; stopped at line %d", name, line))
-			break
-		}
-		if err != nil {
 			break
 		}
 	}
@@ -88,29 +87,4 @@ func parseAlert(b []byte) (alert.Alert, error) {
 		return a, fmt.Errorf("alert %q lacks %v", a.ID, missing)
 	}
 	return a, nil
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine reads one line without its end; a line longer than limit is
-// consumed and reported as errLineTooLong.
-func readLine(r *bufio.Reader, limit int) ([]byte, error) {
-	var buf []byte
-	for {
-		part, err := r.ReadSlice('\n')
-		if len(buf)+len(part) > limit {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = r.ReadSlice('\n')
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, err
-			}
-			return nil, errLineTooLong
-		}
-		buf = append(buf, part...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return bytes.TrimRight(buf, "\r\n"), err
-	}
 }

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/trailwatch/trailwatch/ingest/record"
 )
 
 // Label is one episode of the simulation, as written to the labels file
@@ -132,14 +133,17 @@ func ReadLabels(r io.Reader, name string) ([]Label, error) {
 	var out []Label
 	var errs []error
 	seen := map[string]int{}
-	br := bufio.NewReaderSize(r, 64<<10)
-	for line := 1; ; line++ {
-		b, err := readLine(br, maxLabelLine)
-		if errors.Is(err, errLineTooLong) {
+	lr := record.NewLineReader(r, maxLabelLine)
+	for {
+		b, line, err := lr.Next()
+		var tooLong *record.LineError
+		if errors.Is(err, io.EOF) {
+			break
+		} else if errors.As(err, &tooLong) {
 			errs = append(errs, fmt.Errorf("%s:%d: line longer than %d bytes", name, line, maxLabelLine))
-		} else if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("reading %s at line %d: %w", name, line, err)
-		} else if len(bytes.TrimSpace(b)) > 0 {
+		} else if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		} else {
 			var l Label
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields()
@@ -160,40 +164,12 @@ func ReadLabels(r io.Reader, name string) ([]Label, error) {
 			errs = append(errs, fmt.Errorf("%s: too many errors; stopped at line %d", name, line))
 			break
 		}
-		if err != nil {
-			break
-		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine reads one line without its end; a line longer than limit is
-// consumed and reported as errLineTooLong.
-func readLine(r *bufio.Reader, limit int) ([]byte, error) {
-	var buf []byte
-	for {
-		part, err := r.ReadSlice('\n')
-		if len(buf)+len(part) > limit {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = r.ReadSlice('\n')
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, err
-			}
-			return nil, errLineTooLong
-		}
-		buf = append(buf, part...)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return bytes.TrimRight(buf, "\r\n"), err
-	}
 }
 
 // jsonProblem says what is wrong with a line's JSON without Go type names.
