@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/detect"
+	"github.com/trailwatch/trailwatch/ingest/record"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -111,54 +111,53 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 
 	start := time.Now()
 	sh := eng.NewShard()
-	r := bufio.NewReaderSize(in, 1<<20)
+	lr := record.NewLineReader(in, maxLine)
 	var out []detect.Output
 	var ev event.Event // decoded into again for every line: Process keeps nothing of it
 	var lines, events, rejected, alerts, actions, lates int
 	for {
-		line, err := readLine(r)
-		if len(line) > 0 || err == nil {
-			lines++
+		line, n, err := lr.Next()
+		var tooLong *record.LineError
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			if len(line) > maxLine {
-				rejected++
-				fmt.Fprintf(stderr, "%s:%d: line of %d bytes is longer than %d\n", name, lines, len(line), maxLine)
-			} else if derr := detect.DecodeEventInto(&ev, line); derr != nil {
-				rejected++
-				fmt.Fprintf(stderr, "%s:%d: %v\n", name, lines, derr)
-			} else {
-				events++
-				out = sh.Process(&ev, out[:0])
-				for _, x := range out {
-					switch x.Kind {
-					case detect.OutputAlert:
-						alerts++
-						if err := writeJSON(alertsW, x.Alert); err != nil {
+		lines = n
+		if errors.As(err, &tooLong) {
+			rejected++
+			fmt.Fprintf(stderr, "%s:%d: line is longer than %d bytes\n", name, lines, maxLine)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if derr := detect.DecodeEventInto(&ev, line); derr != nil {
+			rejected++
+			fmt.Fprintf(stderr, "%s:%d: %v\n", name, lines, derr)
+		} else {
+			events++
+			out = sh.Process(&ev, out[:0])
+			for _, x := range out {
+				switch x.Kind {
+				case detect.OutputAlert:
+					alerts++
+					if err := writeJSON(alertsW, x.Alert); err != nil {
+						return err
+					}
+				case detect.OutputAction:
+					actions++
+					if actionsW != nil {
+						if err := writeJSON(actionsW, x.Action); err != nil {
 							return err
 						}
-					case detect.OutputAction:
-						actions++
-						if actionsW != nil {
-							if err := writeJSON(actionsW, x.Action); err != nil {
-								return err
-							}
-						}
-					case detect.OutputLate:
-						lates++
-						if lates <= 10 {
-							fmt.Fprintf(stderr, "%s:%d: event %s at %s is older than the watermark %s: stateful rules %v did not see it\n",
-								name, lines, x.Late.EventID, x.Late.Timestamp.Format(time.RFC3339Nano), x.Late.Watermark.Format(time.RFC3339Nano), x.Late.Rules)
-						}
+					}
+				case detect.OutputLate:
+					lates++
+					if lates <= 10 {
+						fmt.Fprintf(stderr, "%s:%d: event %s at %s is older than the watermark %s: stateful rules %v did not see it\n",
+							name, lines, x.Late.EventID, x.Late.Timestamp.Format(time.RFC3339Nano), x.Late.Watermark.Format(time.RFC3339Nano), x.Late.Rules)
 					}
 				}
 			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading %s at line %d: %w", name, lines+1, err)
 		}
 	}
 	if err := alertsW.Flush(); err != nil {
@@ -172,20 +171,6 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 	elapsed := time.Since(start)
 	printSummary(summaryW, sh.Stats(), replayTotals{events, rejected, lates, alerts, actions, elapsed})
 	return nil
-}
-
-// readLine reads one line of any length (without its newline).
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		buf := append([]byte(nil), line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = r.ReadSlice('\n')
-			buf = append(buf, line...)
-		}
-		line = buf
-	}
-	return bytes.TrimRight(line, "\r\n"), err
 }
 
 func openOut(path string, stdout io.Writer) (*bufio.Writer, func(), error) {

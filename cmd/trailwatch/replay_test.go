@@ -125,3 +125,25 @@ tests:
 		t.Errorf("-run once: %v\n%s", err, out.String())
 	}
 }
+
+// TestReplayRejectsOverlongLine: a line longer than the limit is rejected
+// with its number, without being held in memory, and the lines after it
+// are replayed.
+func TestReplayRejectsOverlongLine(t *testing.T) {
+	data, err := os.ReadFile(eventsFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := `{"id":"` + strings.Repeat("x", maxLine+10) + `"}` + "\n"
+	in := append([]byte(long), data...)
+	var stdout, stderr bytes.Buffer
+	o := replayOptions{rules: "../../rules", in: "-", out: "-", lateness: "2m"}
+	if err := runReplay(o, bytes.NewReader(in), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fmt.Sprintf("stdin:1: line is longer than %d bytes", maxLine), "stdin:3: invalid event", "5 events (3 rejected, 0 late), 1 alerts"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
