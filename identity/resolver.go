@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -98,11 +99,11 @@ func NewResolver(cfg Config, reg prometheus.Registerer) (*Resolver, error) {
 		limit:         cfg.UnresolvedMemory,
 	}
 	var err1, err2 error
-	r.unresolvedVec, err1 = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	r.unresolvedVec, err1 = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_identity_unresolved_total",
 		Help: "Accounts (acting user or target user) of events the directory did not resolve to a person, by source system; the events are published unresolved.",
 	}, []string{"source"}))
-	resolved, err2 := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	resolved, err2 := telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_identity_resolved_total",
 		Help: "Accounts of events resolved to a person, by how: the system account id or the e-mail fallback.",
 	}, []string{"by"}))
@@ -249,23 +250,4 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// register registers c on reg or returns the identical collector another
-// component of the process registered first.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		var zero C
-		return zero, fmt.Errorf("registering identity metrics: %w", err)
-	}
-	return c, nil
 }

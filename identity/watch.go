@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 )
 
 // Watcher keeps a Resolver on the newest valid content of a directory
@@ -44,11 +45,11 @@ func NewWatcher(cfg Config, r *Resolver, log zerolog.Logger, reg prometheus.Regi
 	w := &Watcher{r: r, path: cfg.Directory, format: f, every: cfg.ReloadInterval,
 		log: log.With().Str("component", "identity").Logger()}
 	var err1, err2 error
-	w.reloads, err1 = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	w.reloads, err1 = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_identity_reloads_total",
 		Help: "Directory file loads by result: loaded (a new index is in force) or refused (invalid; the previous stays).",
 	}, []string{"result"}))
-	w.people, err2 = register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+	w.people, err2 = telemetry.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "trailwatch_identity_directory_people",
 		Help: "People (and integrations) in the directory index in force.",
 	}))

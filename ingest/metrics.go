@@ -2,9 +2,9 @@ package ingest
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 )
 
 // Metrics are the per-source ingest metrics every collector shares. The
@@ -25,29 +25,29 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	var m Metrics
 	var errs [6]error
-	m.accepted, errs[0] = Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.accepted, errs[0] = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_events_accepted_total",
 		Help: "Events published to the activity topic and acknowledged by Kafka, by source.",
 	}, []string{"source"}))
-	m.rejected, errs[1] = Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.rejected, errs[1] = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_events_rejected_total",
 		Help: "Records refused and written to the dead-letter topic (acknowledged), by source and reason.",
 	}, []string{"source", "reason"}))
-	m.newest, errs[2] = Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	m.newest, errs[2] = telemetry.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "trailwatch_ingest_newest_event_timestamp_seconds",
 		Help: "Event time of the newest event acknowledged, by source; time() minus it is how far behind the source is.",
 	}, []string{"source"}))
-	m.lag, errs[3] = Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	m.lag, errs[3] = telemetry.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "trailwatch_ingest_event_lag_seconds",
 		Help:    "Time from an event's timestamp to its acknowledgement by Kafka, by source.",
 		Buckets: []float64{0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600},
 	}, []string{"source"}))
-	m.publish, errs[4] = Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	m.publish, errs[4] = telemetry.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "trailwatch_ingest_publish_duration_seconds",
 		Help:    "Time to publish one batch (events and dead letters) until Kafka acknowledged all of it, by source.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 	}, []string{"source"}))
-	m.failures, errs[5] = Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.failures, errs[5] = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_publish_failures_total",
 		Help: "Batches Kafka did not acknowledge (the sender retries; nothing of them is counted as accepted), by source.",
 	}, []string{"source"}))
@@ -55,24 +55,4 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// Register registers c on reg or, when an identical collector is there
-// already (another collector of the same process), returns that one. A nil
-// reg leaves c unregistered.
-func Register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		var zero C
-		return zero, fmt.Errorf("registering ingest metrics: %w", err)
-	}
-	return c, nil
 }

@@ -121,9 +121,13 @@ func New(cfg Config, ad Adapters, rec Recorder, opts Options) (*Executor, error)
 	if rec == nil {
 		return nil, errors.New("respond: a Recorder is required")
 	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	x := &Executor{
 		cfg: cfg, policy: NewPolicy(cfg), ad: ad, rec: rec, now: opts.Now, log: opts.Log,
-		m: newMetrics(opts.Registerer), ledger: newLedger(), inflight: map[string]bool{},
+		m: m, ledger: newLedger(), inflight: map[string]bool{},
 		backoff: Backoff{Retry: cfg.Retry, Rand: opts.Rand},
 	}
 	if x.now == nil {

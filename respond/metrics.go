@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 	"github.com/trailwatch/trailwatch/respond/adapter"
 )
 
@@ -18,7 +19,7 @@ type metrics struct {
 	pages        *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trailwatch_respond_actions_total",
@@ -42,36 +43,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Notifications the responder sent on-call itself, by reason (failed, approval, breaker) and result (sent, failed).",
 		}, []string{"reason", "result"}),
 	}
-	register(reg, &m.actions)
-	register(reg, &m.vendorCall)
-	register(reg, &m.retries)
-	register(reg, &m.breakerTrips)
-	register(reg, &m.pages)
-	return m
-}
-
-// register registers *c on reg or, when an identical collector is there
-// already, uses that one instead: the Kafka loop runs one executor per
-// assigned partition, and `trailwatch run` shares one registry between
-// roles, so several executors count into the same series. A collector of
-// the same name but another shape is a programming error and panics, as
-// MustRegister would.
-func register[C prometheus.Collector](reg prometheus.Registerer, c *C) {
-	if reg == nil {
-		return
+	// The Kafka loop runs one executor per assigned partition and
+	// `trailwatch run` shares one registry between roles: executors count
+	// into the same series.
+	var errs [5]error
+	m.actions, errs[0] = telemetry.Register(reg, m.actions)
+	m.vendorCall, errs[1] = telemetry.Register(reg, m.vendorCall)
+	m.retries, errs[2] = telemetry.Register(reg, m.retries)
+	m.breakerTrips, errs[3] = telemetry.Register(reg, m.breakerTrips)
+	m.pages, errs[4] = telemetry.Register(reg, m.pages)
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
 	}
-	err := reg.Register(*c)
-	if err == nil {
-		return
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			*c = existing
-			return
-		}
-	}
-	panic(err)
+	return m, nil
 }
 
 // typeLabel keeps the type label bounded: unknown types count as other.

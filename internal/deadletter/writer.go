@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 )
 
 // Publisher is what the Writer needs from a producer; *kafka.Producer is
@@ -41,16 +42,11 @@ func NewWriter(p Publisher, topic, stage string, reg prometheus.Registerer) (*Wr
 		Name: "trailwatch_deadletter_truncated_total",
 		Help: "Dead-letter records whose input was cut to the first 512 KiB, by stage.",
 	}, []string{"stage"})
-	if reg != nil {
-		for _, c := range []**prometheus.CounterVec{&records, &truncated} {
-			if err := reg.Register(*c); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, fmt.Errorf("registering dead-letter metrics: %w", err)
-				}
-				*c = are.ExistingCollector.(*prometheus.CounterVec)
-			}
-		}
+	var errs [2]error
+	records, errs[0] = telemetry.Register(reg, records)
+	truncated, errs[1] = telemetry.Register(reg, truncated)
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("dead-letter metrics: %w", err)
 	}
 	return &Writer{
 		p: p, topic: topic, stage: stage, now: time.Now,

@@ -156,3 +156,27 @@ func TestServerListenError(t *testing.T) {
 		t.Errorf("second server on %s: %v", a.Addr(), err)
 	}
 }
+
+// TestRegisterSharesIdenticalCollectors: the second of two identical
+// collectors gets the first (their series add up), a collector of the
+// same name but another shape is an error, and a nil registry registers
+// nothing.
+func TestRegisterSharesIdenticalCollectors(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	opts := prometheus.CounterOpts{Name: "trailwatch_test_total", Help: "test"}
+	a, err := telemetry.Register(reg, prometheus.NewCounterVec(opts, []string{"x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := telemetry.Register(reg, prometheus.NewCounterVec(opts, []string{"x"}))
+	if err != nil || a != b {
+		t.Fatalf("second registration: %v, same collector %v", err, a == b)
+	}
+	if _, err := telemetry.Register(reg, prometheus.NewCounterVec(opts, []string{"y"})); err == nil {
+		t.Fatal("a collector of the same name with other labels was accepted")
+	}
+	c := prometheus.NewCounter(opts)
+	if got, err := telemetry.Register(nil, c); err != nil || got != c {
+		t.Fatalf("nil registry: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
 
@@ -38,7 +39,7 @@ type API struct {
 
 // NewAPI returns the handler.
 func NewAPI(svc *Service, approvers *Approvers, log zerolog.Logger, reg prometheus.Registerer) (*API, error) {
-	requests, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	requests, err := telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_respond_api_requests_total",
 		Help: "Approval API requests, by operation (list, show, approve, reject, undo) and HTTP status code.",
 	}, []string{"op", "code"}))

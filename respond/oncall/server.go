@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/rs/zerolog"
 )
 
@@ -81,23 +79,4 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("approval API: %w", err)
 	}
 	return nil
-}
-
-// register registers c on reg, or returns the identical collector already
-// there.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		var zero C
-		return zero, fmt.Errorf("registering approval API metrics: %w", err)
-	}
-	return c, nil
 }

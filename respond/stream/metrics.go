@@ -2,10 +2,10 @@ package stream
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/trailwatch/trailwatch/internal/telemetry"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
 
@@ -23,23 +23,23 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{}
 	var errs [5]error
-	m.records, errs[0] = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	m.records, errs[0] = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_respond_records_total",
 		Help: "Records read from the actions topic live (not during catch-up), by status; invalid ones went to the dead-letter topic.",
 	}, []string{"status"}))
-	m.errors, errs[1] = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	m.errors, errs[1] = telemetry.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_respond_handle_errors_total",
 		Help: "Times handling a record failed (Kafka did not acknowledge a status record, a vendor call was interrupted) and the record was tried again.",
 	}))
-	m.misrouted, errs[2] = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	m.misrouted, errs[2] = telemetry.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_respond_misrouted_records_total",
 		Help: "Records whose Kafka key is not their tenant: their status records may land in another partition, and a restarted responder may not see them.",
 	}))
-	m.awaiting, errs[3] = register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+	m.awaiting, errs[3] = telemetry.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "trailwatch_respond_awaiting_approval",
 		Help: "Actions waiting for a human's approval, over the partitions this process owns.",
 	}))
-	m.catchUp, errs[4] = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	m.catchUp, errs[4] = telemetry.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_respond_catchup_records_total",
 		Help: "Records read on partition assignment to rebuild the history (observed, not acted on one by one).",
 	}))
@@ -54,23 +54,4 @@ func statusLabel(s string) string {
 		return s
 	}
 	return "invalid"
-}
-
-// register registers c on reg, or returns the identical collector already
-// there (two responders on one registry, as in tests and `trailwatch run`).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		var zero C
-		return zero, fmt.Errorf("registering respond metrics: %w", err)
-	}
-	return c, nil
 }
