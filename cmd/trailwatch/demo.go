@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -205,7 +207,7 @@ func (d *demo) report(ctx context.Context, cfg *Config, log zerolog.Logger, acce
 	}
 	defer st.Close()
 	fmt.Fprintln(d.out, "Demo: simulated CRM activity (two days of history, then live, with an attack of every kind in the first minutes) is going to the HTTP collector. Alerts appear below as the detector raises them and the sink stores them.")
-	seen := map[string]bool{}
+	seen := &alertCursor{ids: map[string]bool{}}
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	last := time.Time{}
@@ -227,22 +229,39 @@ func (d *demo) report(ctx context.Context, cfg *Config, log zerolog.Logger, acce
 	}
 }
 
-func (d *demo) printAlerts(ctx context.Context, st *chstore.Store, seen map[string]bool) error {
-	rows, err := st.Query(ctx, `SELECT id, severity, rule_id, tenant, subject, summary
-		FROM alerts FINAL ORDER BY detected_at, id`)
+// alertCursor is how far printAlerts has read: the newest ingest time
+// seen (the next read starts there, so alerts stored in that millisecond
+// after the read are not missed) and the ids printed (an alert the
+// detector delivers again is stored again, later, and printed once).
+type alertCursor struct {
+	at  time.Time
+	ids map[string]bool
+}
+
+// printAlerts prints the alerts stored since the cursor, each once.
+func (d *demo) printAlerts(ctx context.Context, st *chstore.Store, cur *alertCursor) error {
+	qctx := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{
+		"since": strconv.FormatInt(cur.at.UnixMilli(), 10)}))
+	rows, err := st.Query(qctx, `SELECT id, severity, rule_id, tenant, subject, summary, ingested_at
+		FROM alerts FINAL WHERE ingested_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+		ORDER BY ingested_at, detected_at, id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, sev, rule, tenant, subject, summary string
-		if err := rows.Scan(&id, &sev, &rule, &tenant, &subject, &summary); err != nil {
+		var at time.Time
+		if err := rows.Scan(&id, &sev, &rule, &tenant, &subject, &summary, &at); err != nil {
 			return err
 		}
-		if seen[id] {
+		if cur.ids[id] {
 			continue
 		}
-		seen[id] = true
+		if at.After(cur.at) {
+			cur.at = at
+		}
+		cur.ids[id] = true
 		fmt.Fprintf(d.out, "ALERT %-8s %-40s %s/%s: %s\n", sev, rule, tenant, subject, summary)
 	}
 	return rows.Err()
