@@ -141,7 +141,7 @@ func TestIngestResolvesWithDirectory(t *testing.T) {
 		t.Fatalf("ingest file: %v\n%s", err, stderr)
 	}
 	got := map[string]string{}
-	for _, m := range readAll(t, env, env.Config.Topics.Activity.Name) {
+	for _, m := range env.ReadTopic(t, env.Config.Topics.Activity.Name) {
 		e, err := event.Decode(m.Value, event.Options{})
 		if err != nil {
 			t.Fatal(err)

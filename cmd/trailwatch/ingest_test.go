@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/testenv"
@@ -37,53 +35,6 @@ kafka:
 `, dataDir, strings.Join(env.Config.Brokers, ", "),
 		t.Activity.Name, t.Activity.Partitions, t.DeadLetter.Name, t.DeadLetter.Partitions,
 		t.Alerts.Name, t.Alerts.Partitions, t.Actions.Name, t.Actions.Partitions, t.DetectState.Name, t.DetectState.Partitions)
-}
-
-// readAll reads every message of topic, partition by partition, with kafka-go
-// (testenv's ReadTopic allows a minute, which 200,000 messages under the race
-// detector on a loaded machine can take).
-func readAll(t *testing.T, env testenv.KafkaEnv, topic string) []kafkago.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
-	defer cancel()
-	client, err := env.Config.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dialer, err := env.Config.Dialer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafkago.Message
-	for p := range env.Config.Topics.Activity.Partitions {
-		offs, err := client.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{
-			topic: {kafkago.FirstOffsetOf(p), kafkago.LastOffsetOf(p)}}})
-		if err != nil || len(offs.Topics[topic]) != 1 || offs.Topics[topic][0].Error != nil {
-			t.Fatalf("offsets of %s/%d: %v %+v", topic, p, err, offs)
-		}
-		first, last := offs.Topics[topic][0].FirstOffset, offs.Topics[topic][0].LastOffset
-		if last <= first {
-			continue
-		}
-		r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: env.Config.Brokers, Topic: topic, Partition: p, Dialer: dialer,
-			MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 10000, ReadLagInterval: -1})
-		if err := r.SetOffset(first); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			m, err := r.FetchMessage(ctx)
-			if err != nil {
-				r.Close()
-				t.Fatalf("reading %s/%d: %v", topic, p, err)
-			}
-			out = append(out, m)
-			if m.Offset >= last-1 {
-				break
-			}
-		}
-		r.Close()
-	}
-	return out
 }
 
 // TestIngestFile100k is the foundation's vertical slice: 100,000 events
@@ -146,7 +97,7 @@ func TestIngestFile100k(t *testing.T) {
 		}
 
 		ids := map[string]int{}
-		msgs := readAll(t, env, env.Config.Topics.Activity.Name)
+		msgs := env.ReadTopic(t, env.Config.Topics.Activity.Name)
 		for _, m := range msgs {
 			ev, err := event.Decode(m.Value, event.Options{})
 			if err != nil {
@@ -163,7 +114,7 @@ func TestIngestFile100k(t *testing.T) {
 			}
 		}
 		var dead []deadletter.Record
-		for _, m := range readAll(t, env, env.Config.Topics.DeadLetter.Name) {
+		for _, m := range env.ReadTopic(t, env.Config.Topics.DeadLetter.Name) {
 			r, err := deadletter.Decode(m.Value)
 			if err != nil {
 				t.Fatal(err)

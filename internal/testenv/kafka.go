@@ -133,10 +133,12 @@ func (e KafkaEnv) Cluster(t testing.TB) *kfake.Cluster {
 func (e KafkaEnv) Group(name string) string { return e.prefix + name }
 
 // ReadTopic returns every message topic holds now, partition by partition
-// in offset order. It reads with kafka-go, as the stages do.
+// in offset order. It reads with kafka-go, as the stages do. Its deadline
+// bounds a hang only: hundreds of thousands of messages under the race
+// detector on a loaded machine take minutes.
 func (e KafkaEnv) ReadTopic(t testing.TB, topic string) []kafka.Message {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	client, err := e.Config.Client()
 	if err != nil {
