@@ -78,7 +78,7 @@ func (s *Sink) insertAlerts(ctx context.Context, recs []alertRec, token string) 
 	start := time.Now()
 	b, err := s.st.PrepareBatch(insertSettings(ctx, token), `INSERT INTO alerts (id, tenant, rule_id, rule_version, rule_title,
 		severity, rule_tags, group_keys, group_values, subject, window_start, window_end, triggered_at, detected_at,
-		event_ids, summary, values_json, action_ids, ingested_at, kafka_partition, kafka_offset)`)
+		event_ids, summary, values_json, action_ids, ingested_at, kafka_partition, kafka_offset, rollup_skip)`)
 	if err != nil {
 		return fmt.Errorf("preparing the alerts insert: %w", err)
 	}
@@ -99,7 +99,7 @@ func (s *Sink) insertAlerts(ctx context.Context, recs []alertRec, token string) 
 		}
 		if err := b.Append(a.ID, a.Tenant, a.Rule.ID, a.Rule.Version, a.Rule.Title, a.Rule.Severity, nonNil(a.Rule.Tags),
 			keys, vals, Subject(a.Group), a.WindowStart.UTC(), a.WindowEnd.UTC(), a.TriggeredAt.UTC(), a.DetectedAt.UTC(),
-			nonNil(a.EventIDs), a.Summary, string(values), nonNil(a.Actions), r.ingested.UTC(), r.partition, r.offset); err != nil {
+			nonNil(a.EventIDs), a.Summary, string(values), nonNil(a.Actions), r.ingested.UTC(), r.partition, r.offset, r.skip); err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("alert %s: %w", a.ID, err)
 		}

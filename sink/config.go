@@ -21,6 +21,7 @@ type Config struct {
 	DirectoryFile  string          `yaml:"directory_file" doc:"CSV (header id,role,department,manager) or JSON array file of directory attributes, matched on user.id, then user.person_id, then user.name; empty turns directory enrichment off."`
 	Integrity      IntegrityConfig `yaml:"integrity"`
 	Tracking       tracking.Config `yaml:"tracking" doc:"Tracking levels per tenant and source, objects and fields kept, sensitive fields masked (docs/COMPLIANCE.md)."`
+	RollupDedupIDs int             `yaml:"rollup_dedup_ids" doc:"Ids of the events (and alerts) last stored that the sink remembers per partition, so that a batch delivered again after a crash or a rebalance, or an event a collector sent twice, is counted once by the roll-up tables (about 40 bytes each; reloaded from ClickHouse when a partition comes to the sink). Must be at least batch_messages."`
 	ShadowData     bool            `yaml:"shadow_data" doc:"Scan the changes, comments and exported report names of every event for personal data typed where it does not belong (card numbers, US SSNs, IBANs, passport numbers; e-mails and phones in free text), store those values masked, and store an alert of rule shadow.pii_in_free_text per event (docs/COMPLIANCE.md)."`
 }
 
@@ -36,6 +37,7 @@ func DefaultConfig() Config {
 		Group:          "trailwatch-sink",
 		BatchMessages:  20000,
 		BatchWait:      500 * time.Millisecond,
+		RollupDedupIDs: 100_000,
 		RetryMin:       200 * time.Millisecond,
 		RetryMax:       15 * time.Second,
 		MigrateOnStart: true,
@@ -55,6 +57,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchMessages < 1 || c.BatchMessages > 1_000_000 {
 		bad("batch_messages", "must be between 1 and 1000000, got %d", c.BatchMessages)
+	}
+	if c.RollupDedupIDs < c.BatchMessages || c.RollupDedupIDs > 100_000_000 {
+		bad("rollup_dedup_ids", "must be between batch_messages (%d) and 100000000, got %d", c.BatchMessages, c.RollupDedupIDs)
 	}
 	if c.BatchWait <= 0 {
 		bad("batch_wait", "must be positive, got %s", c.BatchWait)

@@ -25,6 +25,10 @@ type batch struct {
 	shadow  []alertRec // alerts of shadow data found in the batch's events
 	rejects []deadletter.Reject
 	ranges  map[string]map[int32][2]int64 // topic → partition → first and last offset
+	// stored are the keys of the ids the batch stores for the first
+	// time, per partition, in offset order (once.go).
+	stored map[partKey][]uint64
+	skips  map[string]int // rows marked rollup_skip, by table
 }
 
 // Handle stores one batch (a kafka.BatchHandler). In order: it decodes
@@ -38,7 +42,7 @@ type batch struct {
 func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := batch{ranges: map[string]map[int32][2]int64{}}
+	b := batch{ranges: map[string]map[int32][2]int64{}, stored: map[partKey][]uint64{}, skips: map[string]int{}}
 	s.evs = s.evs[:0]
 	s.refs = s.refs[:0]
 	for i := range msgs {
@@ -56,11 +60,16 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		}
 	}
 
+	if err := s.reloadStale(ctx, &b); err != nil {
+		return err
+	}
 	work, err := s.chainsFor(ctx, &b)
 	if err != nil {
 		return err
 	}
+	clear(s.inBatch)
 	heads := s.buildEvents(&b, work)
+	s.markAlerts(&b)
 	if err := integrity.InsertHeads(ctx, s.st, heads, BatchToken("integrity_heads", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
@@ -202,6 +211,10 @@ func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integ
 			}
 		}
 		auditrow.FromEvent(r, e, ref.partition, ref.offset, ref.ingested)
+		r.RollupSkip = s.seenBefore(b, partKey{s.topics.Activity, ref.partition}, e.Tenant, e.ID)
+		if n := len(b.shadow); n > 0 && b.shadow[n-1].offset == ref.offset && b.shadow[n-1].partition == ref.partition {
+			b.shadow[n-1].skip = r.RollupSkip
+		}
 		s.enrich(r)
 		h := s.hasher.Hash(r)
 		st := work[chainKey{e.Tenant, ref.partition}]
@@ -279,6 +292,62 @@ func (s *Sink) adopt(b *batch, work map[chainKey]*integrity.State) {
 	for p, r := range b.ranges[s.topics.Activity] {
 		s.next[p] = r[1] + 1
 	}
+	for topic, ps := range b.ranges {
+		for p, r := range ps {
+			k := partKey{topic, p}
+			s.recent.adopt(k, b.stored[k], r[1]+1)
+		}
+	}
+	for table, n := range b.skips {
+		s.m.skipped.WithLabelValues(table).Add(float64(n))
+	}
+}
+
+// reloadStale reloads the memory of stored ids of every partition of the
+// batch that does not continue where the sink left it (once.go).
+func (s *Sink) reloadStale(ctx context.Context, b *batch) error {
+	for topic, table := range map[string]string{s.topics.Activity: "audit_events", s.topics.Alerts: "alerts"} {
+		for p, r := range b.ranges[topic] {
+			k := partKey{topic, p}
+			if topic == "" || s.recent.continues(k, r[0]) {
+				continue
+			}
+			if err := s.reload(ctx, s.recent, table, k, r[0]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seenBefore reports whether the sink stored tenant's id in p already, by
+// an earlier batch or earlier in this one; if not, it notes the id as
+// stored by this batch.
+func (s *Sink) seenBefore(b *batch, p partKey, tenant, id string) bool {
+	k := s.recent.key(tenant, id)
+	_, again := s.inBatch[k]
+	if again || s.recent.has(p, k) {
+		b.skips[tableOf(s, p.topic)]++
+		return true
+	}
+	s.inBatch[k] = struct{}{}
+	b.stored[p] = append(b.stored[p], k)
+	return false
+}
+
+func tableOf(s *Sink, topic string) string {
+	if topic == s.topics.Alerts {
+		return "alerts"
+	}
+	return "audit_events"
+}
+
+// markAlerts sets skip on the batch's alerts that the sink stored already.
+func (s *Sink) markAlerts(b *batch) {
+	for i := range b.alerts {
+		r := &b.alerts[i]
+		r.skip = s.seenBefore(b, partKey{s.topics.Alerts, r.partition}, r.a.Tenant, r.a.ID)
+	}
 }
 
 // Checkpoint signs and stores a checkpoint of every chain that grew since
@@ -322,6 +391,7 @@ type alertRec struct {
 	partition int32
 	offset    int64
 	ingested  time.Time
+	skip      bool // the roll-ups counted this alert already (once.go)
 }
 
 type actionRec struct {

@@ -18,6 +18,8 @@ type metrics struct {
 	checkpoints prometheus.Counter
 	resumes     prometheus.Counter
 	cpErrors    prometheus.Counter
+	skipped     *prometheus.CounterVec
+	reloads     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -63,11 +65,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "trailwatch_sink_checkpoint_errors_total",
 			Help: "Checkpoint writes that failed (retried at the next interval).",
 		}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_rollup_skipped_total",
+			Help: "Rows stored with rollup_skip because the sink had stored their id already (a redelivered batch, an event sent twice), by table; the roll-ups do not count them again.",
+		}, []string{"table"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trailwatch_sink_recent_ids_reloads_total",
+			Help: "Reloads of a partition's recently stored ids from ClickHouse (at start, and when a partition comes to the sink), by table.",
+		}, []string{"table"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.shadow, m.dropped, m.removed, m.checkpoints, m.resumes, m.cpErrors} {
+	for _, c := range []prometheus.Collector{m.rows, m.rejected, m.insertTime, m.enriched, m.shadow, m.dropped, m.removed, m.checkpoints, m.resumes, m.cpErrors, m.skipped, m.reloads} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {

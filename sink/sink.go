@@ -79,6 +79,11 @@ type Sink struct {
 	row    auditrow.Row
 	hasher auditrow.Hasher
 	cols   auditrow.Columns
+
+	// recent remembers the ids stored lately, so the roll-ups count each
+	// once (once.go); inBatch holds the keys of the batch being built.
+	recent  *recentIDs
+	inBatch map[uint64]struct{}
 }
 
 type chainKey struct {
@@ -122,13 +127,15 @@ func New(st *chstore.Store, cfg Config, topics Topics, deps Deps, log zerolog.Lo
 	}
 	return &Sink{
 		st: st, cfg: cfg, topics: topics, deps: deps, m: m, now: time.Now, track: track,
-		log:    log.With().Str("component", "sink").Logger(),
-		chains: map[chainKey]*integrity.State{},
-		next:   map[int32]int64{},
-		dirty:  map[chainKey]bool{},
-		lastCp: time.Now(),
-		evs:    make([]event.Event, 0, cfg.BatchMessages),
-		refs:   make([]eventRef, 0, cfg.BatchMessages),
+		log:     log.With().Str("component", "sink").Logger(),
+		chains:  map[chainKey]*integrity.State{},
+		next:    map[int32]int64{},
+		dirty:   map[chainKey]bool{},
+		lastCp:  time.Now(),
+		recent:  newRecentIDs(cfg.RollupDedupIDs),
+		inBatch: map[uint64]struct{}{},
+		evs:     make([]event.Event, 0, cfg.BatchMessages),
+		refs:    make([]eventRef, 0, cfg.BatchMessages),
 	}, nil
 }
 

@@ -20,7 +20,7 @@ var columnNames = []string{
 	"change_field", "change_old", "change_new", "records", "comment", "related_type", "related_id",
 	"target_user_id", "target_user_name", "permission_name", "permission_scope", "label_keys", "label_values",
 	"dir_role", "dir_department", "dir_manager",
-	"ingested_at", "kafka_partition", "kafka_offset", "row_fp", "chain_gap",
+	"ingested_at", "kafka_partition", "kafka_offset", "row_fp", "chain_gap", "rollup_skip",
 }
 
 // Insert is the INSERT statement for a Columns batch.
@@ -45,6 +45,7 @@ type Columns struct {
 	offset      []int64
 	fp, gap     []uint64
 	enriched    []bool
+	skip        []bool
 	ip          []*netip.Addr
 	ipVals      []netip.Addr
 	lat, lon    []*float64
@@ -125,7 +126,7 @@ func (c *Columns) Reset() {
 	c.arena = c.arena[:0]
 	c.ts, c.ingest, c.tz = c.ts[:0], c.ingest[:0], c.tz[:0]
 	c.partition, c.offset, c.fp, c.gap = c.partition[:0], c.offset[:0], c.fp[:0], c.gap[:0]
-	c.enriched = c.enriched[:0]
+	c.enriched, c.skip = c.enriched[:0], c.skip[:0]
 	c.ip, c.ipVals = c.ip[:0], c.ipVals[:0]
 	c.lat, c.lon, c.latV, c.lonV = c.lat[:0], c.lon[:0], c.latV[:0], c.lonV[:0]
 	c.records, c.recordsVals = c.records[:0], c.recordsVals[:0]
@@ -161,6 +162,7 @@ func (c *Columns) Append(r *Row) {
 	c.fp = append(c.fp, r.RowFP)
 	c.gap = append(c.gap, r.ChainGap)
 	c.enriched = append(c.enriched, r.GeoEnriched)
+	c.skip = append(c.skip, r.RollupSkip)
 	c.ipVals = append(c.ipVals, r.ClientIP)
 	c.latV = append(c.latV, r.GeoLat)
 	c.lonV = append(c.lonV, r.GeoLon)
@@ -220,7 +222,7 @@ func (c *Columns) Send(b driver.Batch) error {
 		a[aChangeField], a[aChangeOld], a[aChangeNew], c.records, s[cComment], a[aRelatedType], a[aRelatedID],
 		s[cTargetUserID], s[cTargetUserName], s[cPermissionName], s[cPermissionScope], a[aLabelKeys], a[aLabelValues],
 		s[cDirRole], s[cDirDepartment], s[cDirManager],
-		c.ingest, c.partition, c.offset, c.fp, c.gap,
+		c.ingest, c.partition, c.offset, c.fp, c.gap, c.skip,
 	}
 	for i, col := range cols {
 		if err := b.Column(i).Append(col); err != nil {

@@ -69,6 +69,9 @@ type Row struct {
 	Offset          int64
 	RowFP           uint64 // first 8 bytes of Hash, as stored
 	ChainGap        uint64 // Offset minus the previous chained row's offset
+	// RollupSkip marks a row whose event id the sink had stored already:
+	// the roll-up views do not count it (sink/once.go). Not hashed.
+	RollupSkip bool
 }
 
 // FromEvent fills r from e as it sat at partition/offset, published at

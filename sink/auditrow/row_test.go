@@ -125,7 +125,7 @@ func TestHashCoversEveryField(t *testing.T) {
 	FromEvent(&base, &e, 1, 2, time.Unix(1000, 0))
 	var h Hasher
 	want := h.Hash(&base)
-	derived := map[string]bool{"PersonKey": true, "DirRole": true, "DirDepartment": true, "DirManager": true, "RowFP": true, "ChainGap": true, "GeoEnriched": true}
+	derived := map[string]bool{"PersonKey": true, "DirRole": true, "DirDepartment": true, "DirManager": true, "RowFP": true, "ChainGap": true, "GeoEnriched": true, "RollupSkip": true}
 	rt := reflect.TypeOf(base)
 	for i := range rt.NumField() {
 		name := rt.Field(i).Name

@@ -34,7 +34,7 @@ func (s *Scanner) Scan(rows driver.Rows, r *Row) error {
 			&r.ChangeField, &r.ChangeOld, &r.ChangeNew, &s.records, &r.Comment, &r.RelatedType, &r.RelatedID,
 			&r.TargetUserID, &r.TargetUserName, &r.PermissionName, &r.PermissionScope, &r.LabelKeys, &r.LabelValues,
 			&r.DirRole, &r.DirDepartment, &r.DirManager,
-			&s.ingested, &r.Partition, &r.Offset, &r.RowFP, &r.ChainGap,
+			&s.ingested, &r.Partition, &r.Offset, &r.RowFP, &r.ChainGap, &r.RollupSkip,
 		}
 	}
 	s.ip, s.lat, s.lon, s.records = nil, nil, nil, nil
