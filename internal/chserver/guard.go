@@ -49,7 +49,7 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 	if hasTopLevelWords(normalized, "INTO", "OUTFILE") {
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: INTO OUTFILE writes files on the server", req.user.name)
 	}
-	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw")
+	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw", req.params...)
 	if err != nil {
 		return nil, err
 	}

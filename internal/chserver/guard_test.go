@@ -129,6 +129,12 @@ func TestReaderCanRead(t *testing.T) {
 			t.Errorf("%s: %d %s", sql, r.status, r.body)
 		}
 	}
+	// A parameterised query, as every named query is: the guard's own
+	// parse of it needs the parameters too.
+	sql := "SELECT sum(n) FROM " + table + " WHERE tenant = {t:String} FORMAT TSV"
+	if r := call(t, "POST", "param_t=b", strings.NewReader(sql), reader); r.status != 200 || string(r.body) != "2\n" {
+		t.Errorf("%s with t=b: %d %s", sql, r.status, r.body)
+	}
 }
 
 func TestWriterCannotRead(t *testing.T) {
