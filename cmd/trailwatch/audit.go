@@ -63,7 +63,7 @@ See docs/COMPLIANCE.md.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			st, err := chstore.Open(ctx, cfg.Reports.ReaderConfig(cfg.ClickHouse), logger(cfg))
 			if err != nil {
 				return err
 			}

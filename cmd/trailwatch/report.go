@@ -62,7 +62,7 @@ run them with a read-only ClickHouse user.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			st, err := chstore.Open(ctx, cfg.Reports.ReaderConfig(cfg.ClickHouse), logger(cfg))
 			if err != nil {
 				return err
 			}
@@ -140,7 +140,7 @@ func runReports(ctx context.Context, cfg *Config, log zerolog.Logger, _ promethe
 		<-ctx.Done()
 		return nil
 	}
-	st, err := chstore.Open(ctx, cfg.ClickHouse, log)
+	st, err := chstore.Open(ctx, cfg.Reports.ReaderConfig(cfg.ClickHouse), log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/internal/chstore"
 )
 
 // Config is the reports section of the configuration: where definitions
@@ -16,6 +18,11 @@ type Config struct {
 	OutputDir   string     `yaml:"output_dir" doc:"Directory scheduled reports are written to (under <tenant>/<UTC time>/); empty with no webhook prints nothing and is refused when schedules are set."`
 	Webhook     string     `yaml:"webhook" doc:"URL scheduled reports are POSTed to, each file in its own request; used instead of output_dir when set."`
 	Schedules   []Schedule `yaml:"schedules" doc:"Reports trailwatch run produces on a schedule: report, tenant, cron, timezone, format (csv or html), params."`
+	// Reader names the read-only ClickHouse user reports and audits
+	// connect as. Every named query also runs with readonly = 1 whatever
+	// the user, so a query that writes fails either way.
+	ReaderUser         string `yaml:"clickhouse_user" doc:"ClickHouse user the reports role, trailwatch report and trailwatch audit connect as instead of clickhouse.user: a read-only reader (docs/STORAGE.md). Empty uses clickhouse.user. Every report and audit query runs with readonly = 1 either way."`
+	ReaderPasswordFile string `yaml:"clickhouse_password_file" doc:"File holding the password of reports.clickhouse_user; when empty the password is read as for clickhouse.user (clickhouse.password_file, else TRAILWATCH_CLICKHOUSE_PASSWORD)."`
 }
 
 // Schedule runs one report for one tenant on a cron schedule.
@@ -78,6 +85,18 @@ func (c Config) Jobs(path string) ([]Job, error) {
 		return nil, err
 	}
 	return jobs, nil
+}
+
+// ReaderConfig is ch with the reader's user and password file when
+// c.ReaderUser is set: how reports and audits reach ClickHouse.
+func (c Config) ReaderConfig(ch chstore.Config) chstore.Config {
+	if c.ReaderUser != "" {
+		ch.User = c.ReaderUser
+		if c.ReaderPasswordFile != "" {
+			ch.PasswordFile = c.ReaderPasswordFile
+		}
+	}
+	return ch
 }
 
 // Scheduler runs jobs at their times: Run is called for each job at each

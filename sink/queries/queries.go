@@ -255,20 +255,37 @@ func parseTime(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 (2026-11-03T09:00:00Z), a date (2026-11-03), now, or now-<n>d/h/m", v)
 }
 
-// Run binds values and runs the named query on st. Reads are bounded by
-// the store's query timeout.
+// Run binds values and runs the named query on st, read-only (see
+// Query.Run).
 func Run(ctx context.Context, st *chstore.Store, name string, values map[string]string) (driver.Rows, error) {
 	q, err := Get(name)
 	if err != nil {
 		return nil, err
 	}
+	return q.Run(ctx, st, values)
+}
+
+// ReadOnlySQL returns sql with a statement-level SETTINGS readonly = 1:
+// the server then refuses, for that statement alone, anything that writes
+// or changes a setting, whatever user the store connects as (a statement's
+// own SETTINGS clause before it is refused too). The setting is part of
+// the statement rather than of the request because the embedded server
+// checks a request-level readonly by parsing the statement without its
+// parameters. Every named query runs this way.
+func ReadOnlySQL(sql string) string {
+	return strings.TrimRight(strings.TrimSpace(sql), ";") + "\nSETTINGS readonly = 1"
+}
+
+// Run binds values and runs q on st read-only (ReadOnlySQL), so a query
+// that writes fails. Reads are bounded by the store's query timeout.
+func (q Query) Run(ctx context.Context, st *chstore.Store, values map[string]string) (driver.Rows, error) {
 	params, err := q.Bind(values, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), q.SQL)
+	rows, err := st.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), ReadOnlySQL(q.SQL))
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", name, err)
+		return nil, fmt.Errorf("query %s: %w", q.Name, err)
 	}
 	return rows, nil
 }

@@ -290,3 +290,60 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRunIsReadOnly: a statement that writes, run the way every named
+// query runs (Query.Run), is refused by the server, and nothing is
+// written; the same insert outside that path succeeds, so the refusal is
+// the setting's doing and not a broken statement.
+func TestRunIsReadOnly(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	if err := f.st.Exec(ctx, "CREATE TABLE ro_probe (n UInt32) ENGINE = MergeTree ORDER BY n"); err != nil {
+		t.Fatal(err)
+	}
+	write, err := Parse("-- name: write-probe\n-- param: n UInt32: a value\nINSERT INTO ro_probe SELECT {n:UInt32}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := write.Run(ctx, f.st, map[string]string{"n": "7"})
+	if err == nil {
+		rows.Close()
+		t.Fatal("an INSERT through Query.Run was accepted")
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "readonly") {
+		t.Errorf("refused for another reason: %v", err)
+	}
+	set, err := Parse("-- name: setting-probe\nSELECT 1 SETTINGS max_threads = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := set.Run(ctx, f.st, nil); err == nil {
+		rows.Close()
+		t.Error("a statement changing a setting through Query.Run was accepted (readonly = 1 forbids it)")
+	}
+	count := func() uint64 {
+		var n uint64
+		if err := f.st.Conn().QueryRow(ctx, "SELECT count() FROM ro_probe").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d rows written through the read-only path", n)
+	}
+	if err := f.st.Exec(ctx, "INSERT INTO ro_probe SELECT 7"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("control insert: %d rows", n)
+	}
+	read, err := Parse("-- name: read-probe\nSELECT count() FROM ro_probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err = read.Run(ctx, f.st, nil)
+	if err != nil {
+		t.Fatalf("a read through Query.Run: %v", err)
+	}
+	rows.Close()
+}
