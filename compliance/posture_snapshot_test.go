@@ -49,7 +49,7 @@ func storeSnapshotActivity(t *testing.T, st *chstore.Store) {
 		n++
 		e := &event.Event{ID: fmt.Sprint("sn-", n), Timestamp: auditAt.Add(time.Duration(d)*24*time.Hour - 3*time.Hour), Tenant: "acme",
 			Source: event.Source{System: system}, Event: event.Activity{Category: category, Action: action, Outcome: "success"},
-			User: event.User{ID: user, Name: strings.ToLower(user) + "@acme.example", Type: "human"},
+			User:   event.User{ID: user, Name: strings.ToLower(user) + "@acme.example", Type: "human"},
 			Client: event.Client{DeviceID: "dev-" + user, Geo: event.Geo{Country: "US"}}}
 		if f != nil {
 			f(e)
