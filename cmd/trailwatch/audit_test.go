@@ -89,7 +89,14 @@ func TestAuditActions(t *testing.T) {
 	if len(byID) != 3 {
 		t.Errorf("a re-run published new ids: %d distinct for 6 records", len(byID))
 	}
+	// The responder's policy today: no adapter routes these types.
+	rcfg := respond.DefaultConfig()
+	rcfg.Tenants = map[string]respond.Tenant{"acme": {}}
+	policy := respond.NewPolicy(rcfg)
 	for id, recs := range byID {
+		if d := policy.Decide(recs[0], time.Now()); d.Verdict != respond.Skip || !strings.Contains(d.Reason, "no adapter handles") {
+			t.Errorf("%s: the responder's policy decides %v (%s)", id, d.Verdict, d.Reason)
+		}
 		// What the responder does with the second request once the first
 		// was decided (dry run: skipped, "would …").
 		decided := recs[0]
