@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
@@ -274,7 +276,7 @@ func TestParseRejectsMismatches(t *testing.T) {
 		}
 	}
 	all, err := All()
-	if err != nil || len(all) != 22 {
+	if err != nil || len(all) != 24 {
 		t.Fatalf("library: %d queries, %v", len(all), err)
 	}
 }
@@ -346,4 +348,25 @@ func TestRunIsReadOnly(t *testing.T) {
 		t.Fatalf("a read through Query.Run: %v", err)
 	}
 	rows.Close()
+
+	// A session that is read-only already (as for a read-only user; here
+	// the request's own readonly = 2): the statement must not try to set
+	// readonly again, which the server refuses, and writes stay refused.
+	roCtx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"readonly": 2}))
+	rows, err = read.Run(roCtx, f.st, nil)
+	if err != nil {
+		t.Fatalf("a read through Query.Run in a read-only session: %v", err)
+	}
+	rows.Close()
+	plain, err := Parse("-- name: write-probe-2\nINSERT INTO ro_probe SELECT 8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := plain.Run(roCtx, f.st, nil); err == nil {
+		rows.Close()
+		t.Error("an INSERT through Query.Run in a read-only session was accepted")
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d rows after writes through the read-only path; want the control row only", n)
+	}
 }
