@@ -221,7 +221,7 @@ func each(ctx context.Context, st *chstore.Store, name string, params map[string
 func WriteFindings(w io.Writer, tenant string, asOf time.Time, fs []Finding, format string) error {
 	if format == "html" {
 		r := &report.Result{Name: "posture-audit", Title: "CRM security posture audit", Tenant: tenant, To: asOf.UTC(), GeneratedAt: asOf.UTC(),
-			Description: "Ghost, dormant, over-privileged and shared accounts, from the stored activity and the directory snapshots.",
+			Description: "Ghost, dormant, over-privileged and shared accounts, MFA, connected apps and the biggest exporters, from the stored activity, the directory snapshots and the permissions snapshot when given.",
 			Sections:    []report.SectionResult{{Title: "Findings", Query: "posture-*", Columns: []string{"severity", "kind", "account", "name", "evidence", "fix"}}}}
 		for _, f := range fs {
 			r.Sections[0].Rows = append(r.Sections[0].Rows, []string{f.Severity, f.Kind, f.Account, f.UserName, f.Evidence, f.Fix})
