@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Permissions is a CRM permissions snapshot: the accounts with their MFA
@@ -116,7 +117,12 @@ func ParsePermissions(r io.Reader, name string) (*Permissions, error) {
 			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
 		}
 		last := errors.Is(err, io.EOF)
-		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a byte-order mark some exports write
+		}
+		if !utf8.Valid(line) {
+			errs = append(errs, fmt.Errorf("%s:%d: not valid UTF-8", name, n))
+		} else if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
 			lineErrs := p.parseLine(trimmed, n, seen)
 			for _, e := range lineErrs {
 				errs = append(errs, fmt.Errorf("%s:%d: %w", name, n, e))

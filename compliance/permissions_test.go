@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const permissionsExample = `{"type":"account","system":"salesforce","user_id":"005A","name":"jdoe@acme.example","active":true,"mfa_enabled":false,"mfa_enforced":false,"rights":["Export Reports","API Enabled"],"last_login":"2026-11-02T08:14:00Z"}
@@ -36,6 +37,9 @@ func TestParsePermissions(t *testing.T) {
 	if p.Apps[1].Users != nil || p.Apps[1].LastUsed != nil {
 		t.Errorf("unknowns must stay unknown: %+v", p.Apps[1])
 	}
+	if bom, err := ParsePermissions(strings.NewReader("\ufeff"+permissionsExample), "bom.ndjson"); err != nil || len(bom.Accounts) != 2 {
+		t.Errorf("a leading byte-order mark: %v", err)
+	}
 }
 
 // TestParsePermissionsRefuses: every malformed line is refused with the
@@ -67,6 +71,7 @@ func TestParsePermissionsRefuses(t *testing.T) {
 		{ok + "\n\n" + ok, "p:3: user_id: salesforce:005A is already listed on line 1"},
 		{ok + "\n" + `not json`, "p:2: not valid JSON"},
 		{ok + "\n" + strings.Repeat("x", maxPermissionLine+10) + "\n" + ok, "p:2: line longer than"},
+		{ok + "\n" + `{"type":"account","system":"salesforce","user_id":"1` + "\xff" + `","active":true}`, "p:2: not valid UTF-8"},
 	} {
 		_, err := ParsePermissions(strings.NewReader(c.in), "p")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -100,7 +105,7 @@ func FuzzParsePermissions(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, a := range p.Accounts {
-			if a.System == "" || a.UserID == "" || a.Line < 1 || seen["a"+a.Account()] {
+			if a.System == "" || a.UserID == "" || a.Line < 1 || seen["a"+a.Account()] || !utf8.ValidString(a.UserID+a.Name) {
 				t.Fatalf("bad account accepted: %+v", a)
 			}
 			seen["a"+a.Account()] = true
