@@ -45,11 +45,12 @@ broad OAuth scopes.
 --actions KIND,... publishes, for the findings of those kinds, a
 disable_account (ghost, dormant, shared accounts) or revoke_app (unused or
 broad apps) request on the actions topic for the responder, ALWAYS in mode
-dry_run: the responder records what it would do and calls no vendor. Action
+dry_run: the responder records a decision and calls no vendor (it has no
+adapter for these two types yet, so it records them as skipped). Action
 ids are derived from tenant, finding kind and account, so a re-run publishes
 the same ids and the responder treats them as re-deliveries.
 
-Every query runs with readonly = 1, as reports.clickhouse_user when set.
+Every query runs read-only (readonly = 1), as reports.clickhouse_user when set.
 See docs/COMPLIANCE.md.`,
 		Example: `  trailwatch audit --tenant acme
   trailwatch audit --tenant acme --as-of 2026-11-10T00:00:00Z --dormant-days 60 --format json
