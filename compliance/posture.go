@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +32,9 @@ type Finding struct {
 	Severity string `json:"severity"`
 	Account  string `json:"account"` // system:id, or the user id
 	UserName string `json:"user_name,omitempty"`
+	// Target is the vendor's id of what a fix acts on: the user id of an
+	// account, the app id of a connected app.
+	Target   string `json:"target,omitempty"`
 	Evidence string `json:"evidence"`
 	Fix      string `json:"fix"`
 }
@@ -43,18 +48,24 @@ type AuditOptions struct {
 	SharedDays    int // login window for shared accounts
 	ExportDays    int // window of the top exporters
 	TopExporters  int // how many to list (0: none)
+	AppUnusedDays int // a connected app unused this long is a finding
+	// Permissions is the permissions snapshot (accounts' MFA and rights,
+	// connected apps); nil skips the findings that need it.
+	Permissions *Permissions
 }
 
-// DefaultAuditOptions are 30, 90, 90 and 30 days, and the top five
-// exporters of 30 days, as of asOf.
+// DefaultAuditOptions are 30, 90, 90 and 30 days, the top five exporters
+// of 30 days, and apps unused for 90 days, as of asOf.
 func DefaultAuditOptions(asOf time.Time) AuditOptions {
-	return AuditOptions{AsOf: asOf, GhostDays: 30, DormantDays: 90, PrivilegeDays: 90, SharedDays: 30, ExportDays: 30, TopExporters: 5}
+	return AuditOptions{AsOf: asOf, GhostDays: 30, DormantDays: 90, PrivilegeDays: 90, SharedDays: 30, ExportDays: 30, TopExporters: 5, AppUnusedDays: 90}
 }
 
 // Audit runs the posture queries (posture-ghost-accounts,
 // posture-dormant-accounts, posture-over-privileged,
-// posture-shared-accounts) for tenant and returns the findings, most
-// severe kind first.
+// posture-shared-accounts, posture-mfa-disabled, exports-by-person and,
+// with a permissions snapshot, posture-account-usage and
+// posture-recent-grants) for tenant and returns the findings, most severe
+// first.
 func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptions) ([]Finding, error) {
 	asOf := timeParam(opt.AsOf)
 	p := func(days int) map[string]string {
@@ -62,6 +73,7 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 	}
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
 	var out []Finding
+	reported := map[string]bool{} // user id and right the grant-event rule reported
 	err := each(ctx, st, "posture-ghost-accounts", p(opt.GhostDays), func(scan func(...any) error) error {
 		var account, userID, name, person, status string
 		var events uint64
@@ -79,7 +91,7 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 				ev += " on " + day(*left)
 			}
 		}
-		out = append(out, Finding{Kind: FindingGhost, Severity: "high", Account: account, UserName: name, Evidence: ev,
+		out = append(out, Finding{Kind: FindingGhost, Severity: "high", Account: account, UserName: name, Target: userID, Evidence: ev,
 			Fix: "Deactivate the account in the CRM (freeze it first if it must be investigated), revoke its sessions and tokens, and find out who used it after the person left."})
 		return nil
 	})
@@ -92,7 +104,7 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 		if err := scan(&account, &last, &at, &by); err != nil {
 			return err
 		}
-		out = append(out, Finding{Kind: FindingMFADisabled, Severity: "high", Account: account,
+		out = append(out, Finding{Kind: FindingMFADisabled, Severity: "high", Account: account, Target: account,
 			Evidence: fmt.Sprintf("MFA disabled at %s by %s and not enabled since, as the source reports", ts(at), by),
 			Fix:      "Enable MFA for the account (or enforce it in the org's session settings) and confirm with its owner why it was turned off."})
 		return nil
@@ -111,7 +123,7 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 		if roleLike {
 			ev += "; the login name is role-like, not a person's"
 		}
-		out = append(out, Finding{Kind: FindingShared, Severity: "medium", Account: userID, UserName: name, Evidence: ev,
+		out = append(out, Finding{Kind: FindingShared, Severity: "medium", Account: userID, UserName: name, Target: userID, Evidence: ev,
 			Fix: "Give each person their own account (integrations an integration user), then disable the shared one; until then require MFA and restrict login IP ranges."})
 		return nil
 	})
@@ -129,7 +141,8 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 		if kind == "admin" {
 			use = "no permission or configuration change"
 		}
-		out = append(out, Finding{Kind: FindingOverPrivileged, Severity: "medium", Account: userID, UserName: name,
+		reported[userID+"\x00"+strings.ToLower(perm)] = true
+		out = append(out, Finding{Kind: FindingOverPrivileged, Severity: "medium", Account: userID, UserName: name, Target: userID,
 			Evidence: fmt.Sprintf("holds %s (%s right, granted %s) and made %s in the last %d days", perm, kind, day(granted), use, opt.PrivilegeDays),
 			Fix:      "Revoke " + perm + " (or move it to a permission set granted only when needed)."})
 		return nil
@@ -150,7 +163,7 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 		} else {
 			ev += "; no login stored since it was first seen at " + ts(first)
 		}
-		out = append(out, Finding{Kind: FindingDormant, Severity: "low", Account: account, UserName: name, Evidence: ev,
+		out = append(out, Finding{Kind: FindingDormant, Severity: "low", Account: account, UserName: name, Target: userID, Evidence: ev,
 			Fix: "Confirm with the owner or manager that the account is still needed; otherwise deactivate it."})
 		return nil
 	})
@@ -176,6 +189,12 @@ func Audit(ctx context.Context, st *chstore.Store, tenant string, opt AuditOptio
 			return nil, err
 		}
 	}
+	snap, err := snapshotFindings(ctx, st, tenant, opt, reported)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, snap...)
+	sort.SliceStable(out, func(i, j int) bool { return severityRank(out[i].Severity) < severityRank(out[j].Severity) })
 	return out, nil
 }
 
@@ -202,7 +221,7 @@ func each(ctx context.Context, st *chstore.Store, name string, params map[string
 func WriteFindings(w io.Writer, tenant string, asOf time.Time, fs []Finding, format string) error {
 	if format == "html" {
 		r := &report.Result{Name: "posture-audit", Title: "CRM security posture audit", Tenant: tenant, To: asOf.UTC(), GeneratedAt: asOf.UTC(),
-			Description: "Ghost, dormant, over-privileged and shared accounts, from the stored activity and the directory snapshots.",
+			Description: "Ghost, dormant, over-privileged and shared accounts, MFA, connected apps and the biggest exporters, from the stored activity, the directory snapshots and the permissions snapshot when given.",
 			Sections:    []report.SectionResult{{Title: "Findings", Query: "posture-*", Columns: []string{"severity", "kind", "account", "name", "evidence", "fix"}}}}
 		for _, f := range fs {
 			r.Sections[0].Rows = append(r.Sections[0].Rows, []string{f.Severity, f.Kind, f.Account, f.UserName, f.Evidence, f.Fix})

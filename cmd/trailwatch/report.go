@@ -29,8 +29,9 @@ func newReportCmd(a *app) *cobra.Command {
 directory; see docs/COMPLIANCE.md for the format) for one tenant and writes
 it as CSV (one file per section) or one self-contained HTML page with inline
 SVG charts, into --out DIR/<tenant>/<time>/, or posts it to --webhook, or
-prints it to standard output. Reports read through the named query library;
-run them with a read-only ClickHouse user.`,
+prints it to standard output. Reports read only through the named query
+library, every query with readonly = 1 (a write fails), as the ClickHouse
+user reports.clickhouse_user when set (a read-only reader).`,
 		Example: `  trailwatch report run audit-trail-health --tenant acme
   trailwatch report run exports-by-person --tenant acme --format html --out /var/lib/trailwatch/reports
   trailwatch report run gdpr-person-access --tenant acme --param object_id=003xx000004TmiQ --format html`,
@@ -62,7 +63,7 @@ run them with a read-only ClickHouse user.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			st, err := chstore.Open(ctx, cfg.Reports.ReaderConfig(cfg.ClickHouse), logger(cfg))
 			if err != nil {
 				return err
 			}
@@ -140,7 +141,7 @@ func runReports(ctx context.Context, cfg *Config, log zerolog.Logger, _ promethe
 		<-ctx.Done()
 		return nil
 	}
-	st, err := chstore.Open(ctx, cfg.ClickHouse, log)
+	st, err := chstore.Open(ctx, cfg.Reports.ReaderConfig(cfg.ClickHouse), log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/internal/chstore"
 )
 
 // Config is the reports section of the configuration: where definitions
@@ -16,6 +18,11 @@ type Config struct {
 	OutputDir   string     `yaml:"output_dir" doc:"Directory scheduled reports are written to (under <tenant>/<UTC time>/); empty with no webhook prints nothing and is refused when schedules are set."`
 	Webhook     string     `yaml:"webhook" doc:"URL scheduled reports are POSTed to, each file in its own request; used instead of output_dir when set."`
 	Schedules   []Schedule `yaml:"schedules" doc:"Reports trailwatch run produces on a schedule: report, tenant, cron, timezone, format (csv or html), params."`
+	// Reader names the read-only ClickHouse user reports and audits
+	// connect as. Every named query also runs with readonly = 1 whatever
+	// the user, so a query that writes fails either way.
+	ReaderUser         string `yaml:"clickhouse_user" doc:"ClickHouse user the reports role, trailwatch report and trailwatch audit connect as instead of clickhouse.user: a read-only reader (docs/STORAGE.md). Empty uses clickhouse.user. Every report and audit query runs with readonly = 1 either way."`
+	ReaderPasswordFile string `yaml:"clickhouse_password_file" doc:"File holding the password of reports.clickhouse_user; when empty the password is read as for clickhouse.user (clickhouse.password_file, else TRAILWATCH_CLICKHOUSE_PASSWORD)."`
 }
 
 // Schedule runs one report for one tenant on a cron schedule.
@@ -80,6 +87,18 @@ func (c Config) Jobs(path string) ([]Job, error) {
 	return jobs, nil
 }
 
+// ReaderConfig is ch with the reader's user and password file when
+// c.ReaderUser is set: how reports and audits reach ClickHouse.
+func (c Config) ReaderConfig(ch chstore.Config) chstore.Config {
+	if c.ReaderUser != "" {
+		ch.User = c.ReaderUser
+		if c.ReaderPasswordFile != "" {
+			ch.PasswordFile = c.ReaderPasswordFile
+		}
+	}
+	return ch
+}
+
 // Scheduler runs jobs at their times: Run is called for each job at each
 // of its fire times, one at a time. A run that fails is logged and the
 // schedule goes on; a fire time missed while a run was going is run late,
@@ -90,14 +109,49 @@ type Scheduler struct {
 	Log  zerolog.Logger
 }
 
+// Clock is what the scheduler reads time from: the real clock unless a
+// test puts another in the context (WithClock).
+type Clock interface {
+	Now() time.Time
+	// NewTimer returns a channel that receives once d has passed, and a
+	// function that stops the timer.
+	NewTimer(d time.Duration) (<-chan time.Time, func() bool)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
+
+type clockKey struct{}
+
+// WithClock returns ctx carrying c: a Scheduler looping under it reads
+// time from c. It lets a test drive the scheduler of a role function it
+// cannot reach into (trailwatch run's reports role) on its own clock.
+func WithClock(ctx context.Context, c Clock) context.Context {
+	return context.WithValue(ctx, clockKey{}, c)
+}
+
+func clockFrom(ctx context.Context) Clock {
+	if c, ok := ctx.Value(clockKey{}).(Clock); ok && c != nil {
+		return c
+	}
+	return realClock{}
+}
+
 // Loop runs until ctx ends.
 func (s *Scheduler) Loop(ctx context.Context) error {
 	if len(s.Jobs) == 0 {
 		<-ctx.Done()
 		return nil
 	}
+	clock := clockFrom(ctx)
 	next := make([]time.Time, len(s.Jobs))
-	now := time.Now()
+	now := clock.Now()
 	for i, j := range s.Jobs {
 		next[i] = j.Cron.Next(now, j.Zone)
 	}
@@ -112,12 +166,12 @@ func (s *Scheduler) Loop(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
 		}
-		timer := time.NewTimer(time.Until(next[first]))
+		fire, stop := clock.NewTimer(next[first].Sub(clock.Now()))
 		select {
 		case <-ctx.Done():
-			timer.Stop()
+			stop()
 			return nil
-		case <-timer.C:
+		case <-fire:
 		}
 		at := next[first]
 		j := s.Jobs[first]
@@ -127,7 +181,7 @@ func (s *Scheduler) Loop(ctx context.Context) error {
 			s.Log.Info().Str("report", j.Report).Str("tenant", j.Tenant).Time("at", at).Msg("scheduled report done")
 		}
 		n := j.Cron.Next(at, j.Zone)
-		if now := time.Now(); !n.IsZero() && n.Before(now) {
+		if now := clock.Now(); !n.IsZero() && n.Before(now) {
 			n = now // missed while running: once, late
 		}
 		next[first] = n

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/internal/chstore"
 )
 
 func TestCron(t *testing.T) {
@@ -103,4 +105,17 @@ func TestSchedulerLoop(t *testing.T) {
 			t.Errorf("runs %s, want %s", got, want)
 		}
 	})
+}
+
+// TestReaderConfig: a configured reader replaces the user (and the
+// password file when given); without one the store's settings stand.
+func TestReaderConfig(t *testing.T) {
+	ch := chstore.DefaultConfig()
+	ch.User, ch.PasswordFile = "writer", "/run/writer"
+	if got := (Config{}).ReaderConfig(ch); got.User != "writer" || got.PasswordFile != "/run/writer" {
+		t.Errorf("no reader: %+v", got)
+	}
+	if got := (Config{ReaderUser: "reader", ReaderPasswordFile: "/run/reader"}).ReaderConfig(ch); got.User != "reader" || got.PasswordFile != "/run/reader" || got.URL != ch.URL {
+		t.Errorf("reader: %+v", got)
+	}
 }

@@ -255,20 +255,44 @@ func parseTime(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 (2026-11-03T09:00:00Z), a date (2026-11-03), now, or now-<n>d/h/m", v)
 }
 
-// Run binds values and runs the named query on st. Reads are bounded by
-// the store's query timeout.
+// Run binds values and runs the named query on st, read-only (see
+// Query.Run).
 func Run(ctx context.Context, st *chstore.Store, name string, values map[string]string) (driver.Rows, error) {
 	q, err := Get(name)
 	if err != nil {
 		return nil, err
 	}
+	return q.Run(ctx, st, values)
+}
+
+// ReadOnlySQL returns sql with a statement-level SETTINGS readonly = 1:
+// the server then refuses, for that statement alone, anything that writes
+// or changes a setting (a statement's own SETTINGS clause before it is
+// refused too). The setting is part of the statement rather than of the
+// request because the embedded server checks a request-level readonly by
+// parsing the statement without its parameters.
+func ReadOnlySQL(sql string) string {
+	return strings.TrimRight(strings.TrimSpace(sql), ";") + "\nSETTINGS readonly = 1"
+}
+
+// Run binds values and runs q on st read-only, so a query that writes
+// fails: the statement carries SETTINGS readonly = 1 (ReadOnlySQL). A
+// read-only user's session may not set readonly at all (not even from 2
+// to 1); when the server refuses the setting for that reason the session
+// is read-only already, and the statement runs again as it is, still
+// read-only. Reads are bounded by the store's query timeout.
+func (q Query) Run(ctx context.Context, st *chstore.Store, values map[string]string) (driver.Rows, error) {
 	params, err := q.Bind(values, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.Query(clickhouse.Context(ctx, clickhouse.WithParameters(params)), q.SQL)
+	ctx = clickhouse.Context(ctx, clickhouse.WithParameters(params))
+	rows, err := st.Query(ctx, ReadOnlySQL(q.SQL))
+	if err != nil && strings.Contains(err.Error(), "Cannot modify 'readonly' setting in readonly mode") {
+		rows, err = st.Query(ctx, q.SQL)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", name, err)
+		return nil, fmt.Errorf("query %s: %w", q.Name, err)
 	}
 	return rows, nil
 }

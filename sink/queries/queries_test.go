@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
@@ -274,7 +276,7 @@ func TestParseRejectsMismatches(t *testing.T) {
 		}
 	}
 	all, err := All()
-	if err != nil || len(all) != 22 {
+	if err != nil || len(all) != 24 {
 		t.Fatalf("library: %d queries, %v", len(all), err)
 	}
 }
@@ -289,4 +291,82 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("accepted a query without a name or SQL")
 		}
 	})
+}
+
+// TestRunIsReadOnly: a statement that writes, run the way every named
+// query runs (Query.Run), is refused by the server, and nothing is
+// written; the same insert outside that path succeeds, so the refusal is
+// the setting's doing and not a broken statement.
+func TestRunIsReadOnly(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	if err := f.st.Exec(ctx, "CREATE TABLE ro_probe (n UInt32) ENGINE = MergeTree ORDER BY n"); err != nil {
+		t.Fatal(err)
+	}
+	write, err := Parse("-- name: write-probe\n-- param: n UInt32: a value\nINSERT INTO ro_probe SELECT {n:UInt32}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := write.Run(ctx, f.st, map[string]string{"n": "7"})
+	if err == nil {
+		rows.Close()
+		t.Fatal("an INSERT through Query.Run was accepted")
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "readonly") {
+		t.Errorf("refused for another reason: %v", err)
+	}
+	set, err := Parse("-- name: setting-probe\nSELECT 1 SETTINGS max_threads = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := set.Run(ctx, f.st, nil); err == nil {
+		rows.Close()
+		t.Error("a statement changing a setting through Query.Run was accepted (readonly = 1 forbids it)")
+	}
+	count := func() uint64 {
+		var n uint64
+		if err := f.st.Conn().QueryRow(ctx, "SELECT count() FROM ro_probe").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d rows written through the read-only path", n)
+	}
+	if err := f.st.Exec(ctx, "INSERT INTO ro_probe SELECT 7"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("control insert: %d rows", n)
+	}
+	read, err := Parse("-- name: read-probe\nSELECT count() FROM ro_probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err = read.Run(ctx, f.st, nil)
+	if err != nil {
+		t.Fatalf("a read through Query.Run: %v", err)
+	}
+	rows.Close()
+
+	// A session that is read-only already (as for a read-only user; here
+	// the request's own readonly = 2): the statement must not try to set
+	// readonly again, which the server refuses, and writes stay refused.
+	roCtx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"readonly": 2}))
+	rows, err = read.Run(roCtx, f.st, nil)
+	if err != nil {
+		t.Fatalf("a read through Query.Run in a read-only session: %v", err)
+	}
+	rows.Close()
+	plain, err := Parse("-- name: write-probe-2\nINSERT INTO ro_probe SELECT 8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := plain.Run(roCtx, f.st, nil); err == nil {
+		rows.Close()
+		t.Error("an INSERT through Query.Run in a read-only session was accepted")
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d rows after writes through the read-only path; want the control row only", n)
+	}
 }
