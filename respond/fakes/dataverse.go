@@ -10,17 +10,21 @@ import (
 )
 
 // Dataverse stands in for a Dynamics 365 (Dataverse) environment: the
-// Microsoft identity platform token endpoint (scope <environment>/.default)
-// and the Web API's systemusers entity set (read and update isdisabled),
-// with Dataverse's error body ({"error":{code,message}}) and its
-// update-not-upsert rule (If-Match: * on a missing row is 404).
+// Microsoft identity platform token endpoint (scope <environment>/.default),
+// the Web API's systemusers entity set (read and update isdisabled), and
+// tables added with AddTable (their definitions under EntityDefinitions,
+// their rows read with $select and updated with PATCH; see
+// dataverse_records.go), with Dataverse's error body
+// ({"error":{code,message}}) and its update-not-upsert rule (If-Match: *
+// on a missing row is 404).
 type Dataverse struct {
 	server
 	tokenIssuer
 	tenant string
 
-	mu    sync.Mutex
-	users map[string]*dvUser
+	mu     sync.Mutex
+	users  map[string]*dvUser
+	tables map[string]*dvTable // by logical name
 }
 
 type dvUser struct {
@@ -97,6 +101,9 @@ func (f *Dataverse) row(w http.ResponseWriter, r *http.Request) (string, *dvUser
 func (f *Dataverse) get(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.records(w, r) {
+		return
+	}
 	if id, u := f.row(w, r); u != nil {
 		writeJSON(w, 200, map[string]any{"@odata.etag": `W/"1"`, "systemuserid": id, "isdisabled": u.disabled})
 	}
@@ -105,6 +112,9 @@ func (f *Dataverse) get(w http.ResponseWriter, r *http.Request) {
 func (f *Dataverse) patch(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.records(w, r) {
+		return
+	}
 	_, u := f.row(w, r)
 	if u == nil {
 		return

@@ -13,10 +13,12 @@ import (
 
 const vendorName = "dynamics365"
 
-// Client disables and enables systemuser rows of one environment.
+// Client disables and enables systemuser rows of one environment, and
+// reads and updates rows of any table (record.go).
 type Client struct {
 	api    string
 	caller adapter.Caller
+	tables tableCache
 }
 
 // New loads the client secret and returns a client; httpClient may be nil.
@@ -40,9 +42,9 @@ func New(cfg Config, httpClient *http.Client) (*Client, error) {
 	}}, nil
 }
 
-// systemUserID is a systemuserid: a GUID. Checking it keeps the OData key
-// segment well-formed.
-var systemUserID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// guid is a row id (systemuserid, accountid, …). Checking it keeps the
+// OData key segment well-formed.
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // odata are the headers the Web API wants on every request.
 func odata() http.Header {
@@ -95,7 +97,7 @@ func (c *Client) set(ctx context.Context, user string, disabled bool, op string)
 }
 
 func (c *Client) rowURL(user string) (string, error) {
-	if !systemUserID.MatchString(user) {
+	if !guid.MatchString(user) {
 		return "", &adapter.Error{Vendor: vendorName, Op: "state", Kind: adapter.KindInvalid,
 			Message: fmt.Sprintf("%q is not a systemuserid (a GUID)", user)}
 	}
