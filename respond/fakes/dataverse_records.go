@@ -145,7 +145,9 @@ func (f *Dataverse) definition(w http.ResponseWriter, r *http.Request, logical s
 			attrs = append(attrs, map[string]any{"@odata.type": "#Microsoft.Dynamics.CRM." + c.Type + "AttributeMetadata",
 				"LogicalName": c.Name, "AttributeType": c.Type, "IsValidForUpdate": !c.ReadOnly, "MetadataId": "f8cd5db9-cee8-4845-8cdd-cd4f504957e7"})
 		}
-		slices.SortFunc(attrs, func(a, b map[string]any) int { return strings.Compare(a["LogicalName"].(string), b["LogicalName"].(string)) })
+		slices.SortFunc(attrs, func(a, b map[string]any) int {
+			return strings.Compare(a["LogicalName"].(string), b["LogicalName"].(string))
+		})
 		body["Attributes"] = attrs
 	}
 	writeJSON(w, 200, body)

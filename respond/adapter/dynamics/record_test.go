@@ -78,7 +78,9 @@ func TestRecordReadAndUpdate(t *testing.T) {
 
 func TestRecordFailures(t *testing.T) {
 	missing := "00000000-0000-0000-0000-0000000000ff"
-	set := func(v string) map[string]json.RawMessage { return map[string]json.RawMessage{"emailaddress1": json.RawMessage(v)} }
+	set := func(v string) map[string]json.RawMessage {
+		return map[string]json.RawMessage{"emailaddress1": json.RawMessage(v)}
+	}
 	tests := []struct {
 		name  string
 		fault *fakes.Fault
@@ -117,7 +119,10 @@ func TestRecordFailures(t *testing.T) {
 				return err
 			}},
 		{name: "unknown table", kind: adapter.KindNotFound, text: "Could not find an entity with name nosuch",
-			call: func(c *dynamics.Client, _ *fakes.Dataverse) error { _, err := c.Table(t.Context(), "nosuch"); return err }},
+			call: func(c *dynamics.Client, _ *fakes.Dataverse) error {
+				_, err := c.Table(t.Context(), "nosuch")
+				return err
+			}},
 		{name: "lookup property refused", kind: adapter.KindInvalid, text: "@odata.bind",
 			call: func(c *dynamics.Client, _ *fakes.Dataverse) error {
 				return c.UpdateRow(t.Context(), "contacts", contactID, "", map[string]json.RawMessage{"_parentcustomerid_value": json.RawMessage(`"b531d753-95af-e711-a94e-000d3a11e605"`)})
@@ -131,7 +136,10 @@ func TestRecordFailures(t *testing.T) {
 				return c.UpdateRow(t.Context(), "contacts", "1)/../systemusers(2", "", set(`"x"`))
 			}},
 		{name: "not a table name", kind: adapter.KindInvalid, text: "not a table logical name",
-			call: func(c *dynamics.Client, _ *fakes.Dataverse) error { _, err := c.Table(t.Context(), "Contact'"); return err }},
+			call: func(c *dynamics.Client, _ *fakes.Dataverse) error {
+				_, err := c.Table(t.Context(), "Contact'")
+				return err
+			}},
 		{name: "not a column name", kind: adapter.KindInvalid, text: "not a column logical name",
 			call: func(c *dynamics.Client, _ *fakes.Dataverse) error {
 				_, err := c.Row(t.Context(), "contacts", contactID, []string{"a,b"})
