@@ -18,6 +18,17 @@ type RecordStore interface {
 	Update(ctx context.Context, objectType, id string, values map[string]*string) error
 }
 
+// FieldChecker is implemented by a RecordStore whose fields are typed
+// (Dataverse): CheckWrite refuses a field it cannot write (a lookup, a
+// read-only column, a value not of the column's type), and otherwise
+// returns value in the form Fields reports it (numbers in one canonical
+// form), so a restored value compares equal to what the CRM holds. Apply
+// marks a refused write failed, with the reason, and still applies the
+// record's other writes.
+type FieldChecker interface {
+	CheckWrite(ctx context.Context, objectType, field, value string) (string, error)
+}
+
 // Recorder appends an action record (the actions topic in production;
 // respond/stream.Recorder is one).
 type Recorder interface {
@@ -107,8 +118,33 @@ func Apply(ctx context.Context, p Plan, crm RecordStore, rec Recorder, opt Apply
 	})
 
 	var errs []error
+	checker, _ := crm.(FieldChecker)
 	for _, k := range order {
 		ws := byRecord[k]
+		if checker != nil {
+			var kept []Write
+			for _, w := range ws {
+				v, err := checker.CheckWrite(ctx, k.objectType, w.Field, w.Value)
+				if err != nil {
+					if rerr := finish(w, alert.StatusFailed, "cannot write: "+err.Error()); rerr != nil {
+						return out, rerr
+					}
+					errs = append(errs, fmt.Errorf("%s %s field %s: %w", k.objectType, k.objectID, w.Field, err))
+					continue
+				}
+				// What the trail says the field holds now, in the same
+				// form; a value the column could not hold stays as it is
+				// and so never matches.
+				if e, err := checker.CheckWrite(ctx, k.objectType, w.Field, w.Expected); err == nil {
+					w.Expected = e
+				}
+				w.Value = v
+				kept = append(kept, w)
+			}
+			if ws = kept; len(ws) == 0 {
+				continue
+			}
+		}
 		names := make([]string, len(ws))
 		for i, w := range ws {
 			names[i] = w.Field
