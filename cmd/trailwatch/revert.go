@@ -11,6 +11,8 @@ import (
 	"github.com/trailwatch/trailwatch/compliance"
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/respond/adapter/dynamics"
+	"github.com/trailwatch/trailwatch/respond/adapter/registry"
 	"github.com/trailwatch/trailwatch/respond/adapter/salesforce"
 	"github.com/trailwatch/trailwatch/respond/stream"
 )
@@ -31,12 +33,13 @@ to its value before, with conflicts marked where someone changed the field
 again afterwards (conflicts are never written). Prints the plan as a table,
 JSON or CSV (for a CRM's import tools).
 
-With --apply ADAPTER (a Salesforce adapter of respond.adapters) the plan is
-applied through the vendor API: a dry run unless --enforce is given. Each
+With --apply ADAPTER (a salesforce or dynamics365 adapter of
+respond.adapters) the plan is applied through the vendor API: a dry run unless --enforce is given. Each
 write is recorded as a revert_field action on the actions topic with an id
 derived from the plan, and a field that already holds its restored value, or
 that the CRM shows changed since the trail's last change, is not written.
-See docs/COMPLIANCE.md.`,
+Dynamics 365 lookups (and other columns record updates cannot type) are
+refused and reported as failed, never written wrongly. See docs/COMPLIANCE.md.`,
 		Example: `  trailwatch revert --tenant acme --by-user 005xx000001Sv6d --between 2026-11-03T09:00:00Z 2026-11-03T10:00:00Z --object opportunity --field StageName
   trailwatch revert --tenant acme --object contact --id 003xx000004TmiQ --to 2026-11-03T09:00:00Z --format csv
   trailwatch revert --tenant acme --by-user 005xx000001Sv6d --between 2026-11-03T09:00:00Z 2026-11-03T10:00:00Z --apply sf-prod --enforce --actor jane`,
@@ -132,10 +135,7 @@ See docs/COMPLIANCE.md.`,
 			if !ok {
 				return fmt.Errorf("--apply: no adapter %q in respond.adapters", apply)
 			}
-			if ad.Kind != "salesforce" || ad.Salesforce == nil {
-				return fmt.Errorf("--apply: adapter %q is a %s adapter; record updates are implemented for salesforce", apply, ad.Kind)
-			}
-			client, err := salesforce.New(*ad.Salesforce, nil)
+			crm, err := recordStore(apply, ad)
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ See docs/COMPLIANCE.md.`,
 			if err != nil {
 				return err
 			}
-			outs, applyErr := compliance.Apply(ctx, plan, compliance.SalesforceRecords{Client: client}, rec,
+			outs, applyErr := compliance.Apply(ctx, plan, crm, rec,
 				compliance.ApplyOptions{Enforce: enforce, Actor: actor})
 			w := cmd.OutOrStdout()
 			if err := plan.Write(w, format); err != nil {
@@ -175,8 +175,29 @@ See docs/COMPLIANCE.md.`,
 	f.StringSliceVar(&between, "between", nil, "the bulk change's window: two RFC 3339 instants, T1 T2 (or T1,T2)")
 	f.StringVar(&field, "field", "", "only this field of a bulk change")
 	f.StringVar(&format, "format", "table", "output: table, json or csv")
-	f.StringVar(&apply, "apply", "", "apply through this respond adapter (salesforce); a dry run without --enforce")
+	f.StringVar(&apply, "apply", "", "apply through this respond adapter (salesforce or dynamics365); a dry run without --enforce")
 	f.BoolVar(&enforce, "enforce", false, "with --apply: really write to the CRM")
 	f.StringVar(&actor, "actor", "", "who asks for the rollback (recorded on every action)")
 	return cmd
+}
+
+// recordStore is the record client of the adapter named name, for the
+// adapter kinds that have one.
+func recordStore(name string, ad registry.Adapter) (compliance.RecordStore, error) {
+	switch {
+	case ad.Kind == registry.KindSalesforce && ad.Salesforce != nil:
+		c, err := salesforce.New(*ad.Salesforce, nil)
+		if err != nil {
+			return nil, err
+		}
+		return compliance.SalesforceRecords{Client: c}, nil
+	case ad.Kind == registry.KindDynamics && ad.Dynamics != nil:
+		c, err := dynamics.New(*ad.Dynamics, nil)
+		if err != nil {
+			return nil, err
+		}
+		return compliance.NewDynamicsRecords(c), nil
+	}
+	return nil, fmt.Errorf("--apply: adapter %q is a %s adapter, which has no record updates; use a %s or %s adapter",
+		name, ad.Kind, registry.KindSalesforce, registry.KindDynamics)
 }
