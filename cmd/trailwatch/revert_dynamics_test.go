@@ -39,7 +39,7 @@ func storeDynamicsBulkChange(t *testing.T, ch testenv.ClickHouseEnv) {
 	for i := range 2 {
 		evs = append(evs, &event.Event{ID: fmt.Sprint("d", i), Timestamp: t0, Tenant: "acme", Source: event.Source{System: "dynamics365"},
 			Event: event.Activity{Category: "data_change", Action: "update", Outcome: "success"}, User: event.User{ID: dvBulkUser},
-			Object: event.Object{Type: "opportunity", ID: dvRow(i)},
+			Object:  event.Object{Type: "opportunity", ID: dvRow(i)},
 			Changes: []event.Change{{Field: "description", Old: fmt.Sprint("note ", i), New: ""}, {Field: "salesstage", Old: fmt.Sprint(i), New: "3"}}})
 	}
 	history.Store(t, st, evs, 0, nil)
