@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/trailwatch/trailwatch/respond/adapter"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
 
@@ -43,6 +44,52 @@ type ApplyOptions struct {
 	Enforce bool             // false: dry run; read the CRM and record what would be written
 	Actor   string           // who asked (recorded on every action)
 	Now     func() time.Time // the clock for recorded_at
+	// Retries is how often a CRM read or update refused as retryable (a
+	// rate limit such as Dataverse's 429, a 5xx, a timeout) is tried again,
+	// after the wait the CRM asked for (Retry-After) or else 1 s, 2 s, 4 s …;
+	// 0 never retries. A wait longer than MaxWait is not waited out: the
+	// write fails with the vendor's error and a later run finishes it.
+	Retries int
+	MaxWait time.Duration // 0: one minute
+	// Sleep waits d or until ctx ends; nil: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// retry runs call, again after retryable failures as the options allow.
+// Retrying an update is safe: a repeated write sets the same values, and a
+// conditional one (Dataverse's If-Match) fails rather than overwrite.
+func (o ApplyOptions) retry(ctx context.Context, call func() error) error {
+	maxWait := o.MaxWait
+	if maxWait <= 0 {
+		maxWait = time.Minute
+	}
+	sleep := o.Sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	backoff := time.Second
+	for attempt := 0; ; attempt++ {
+		err := call()
+		if err == nil || attempt >= o.Retries || !adapter.IsRetryable(err) {
+			return err
+		}
+		d := adapter.RetryAfter(err)
+		if d <= 0 {
+			d, backoff = backoff, 2*backoff
+		}
+		if d > maxWait || sleep(ctx, d) != nil {
+			return err
+		}
+	}
 }
 
 // Outcome is what applying did to one write.
@@ -149,7 +196,11 @@ func Apply(ctx context.Context, p Plan, crm RecordStore, rec Recorder, opt Apply
 		for i, w := range ws {
 			names[i] = w.Field
 		}
-		current, err := crm.Fields(ctx, k.objectType, k.objectID, names)
+		var current map[string]*string
+		err := opt.retry(ctx, func() (err error) {
+			current, err = crm.Fields(ctx, k.objectType, k.objectID, names)
+			return err
+		})
 		if err != nil {
 			for _, w := range ws {
 				if rerr := finish(w, alert.StatusFailed, "reading the record: "+err.Error()); rerr != nil {
@@ -197,7 +248,7 @@ func Apply(ctx context.Context, p Plan, crm RecordStore, rec Recorder, opt Apply
 			}
 		}
 		status, detail := alert.StatusDone, ""
-		if err := crm.Update(ctx, k.objectType, k.objectID, values); err != nil {
+		if err := opt.retry(ctx, func() error { return crm.Update(ctx, k.objectType, k.objectID, values) }); err != nil {
 			status, detail = alert.StatusFailed, err.Error()
 			errs = append(errs, fmt.Errorf("updating %s %s: %w", k.objectType, k.objectID, err))
 		}

@@ -132,7 +132,8 @@ func (d *DynamicsRecords) Fields(ctx context.Context, objectType, id string, fie
 }
 
 // Update implements RecordStore: one PATCH, conditional on the ETag of the
-// last Fields of the same row (If-Match: * when there was none).
+// last Fields of the same row (If-Match: * when there was none), so an
+// update after a later change to the row fails with 412.
 func (d *DynamicsRecords) Update(ctx context.Context, objectType, id string, values map[string]*string) error {
 	t, err := d.Client.Table(ctx, objectType)
 	if err != nil {
@@ -153,8 +154,7 @@ func (d *DynamicsRecords) Update(ctx context.Context, objectType, id string, val
 	}
 	key := t.EntitySetName + "(" + strings.ToLower(id) + ")"
 	d.mu.Lock()
-	etag := d.etags[key]
-	delete(d.etags, key) // one read, one conditional write
+	etag := d.etags[key] // kept: a retried update stays conditional on the same read
 	d.mu.Unlock()
 	return d.Client.UpdateRow(ctx, t.EntitySetName, id, etag, body)
 }

@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -272,4 +273,70 @@ func TestDynamicsValues(t *testing.T) {
 	if _, err := crm.Fields(t.Context(), "new_project", id, []string{"new_name"}); err == nil || !strings.Contains(err.Error(), "new_project") {
 		t.Errorf("unknown table: %v", err)
 	}
+}
+
+// TestApplyRetries: Dataverse's service protection limit (429 with
+// Retry-After) on a read and on an update is waited out and retried, as
+// often as the options allow; a wait longer than MaxWait is not.
+func TestApplyRetries(t *testing.T) {
+	plan := Plan{ID: "p1", Scope: Scope{Tenant: "acme"}, Writes: []Write{
+		{ActionID: "a1", ObjectType: "opportunity", ObjectID: dvID(1), Field: "description", Value: "before", Expected: "after"},
+	}}
+	isMethod := func(m string) func(*http.Request) bool {
+		return func(r *http.Request) bool { return r.Method == m && strings.Contains(r.URL.Path, "opportunities(") }
+	}
+	for _, tc := range []struct {
+		name     string
+		faults   func(*fakes.Dataverse)
+		retries  int
+		maxWait  time.Duration
+		slept    string
+		status   string
+		contains string
+	}{
+		{name: "read and update throttled", retries: 3, slept: "[20s 5s]", status: alert.StatusDone,
+			faults: func(f *fakes.Dataverse) {
+				f.Fail(1, withMatch(fakes.DataverseThrottled(20), isMethod(http.MethodGet)))
+				f.Fail(1, withMatch(fakes.DataverseThrottled(5), isMethod(http.MethodPatch)))
+			}},
+		{name: "outage without Retry-After backs off", retries: 3, slept: "[1s 2s]", status: alert.StatusDone,
+			faults: func(f *fakes.Dataverse) {
+				f.Fail(2, fakes.Fault{Status: 503, Match: isMethod(http.MethodPatch), Body: `{"error":{"code":"0x80040216","message":"Service Unavailable"}}`})
+			}},
+		{name: "retries spent", retries: 1, slept: "[20s]", status: alert.StatusFailed, contains: "Number of requests exceeded",
+			faults: func(f *fakes.Dataverse) {
+				f.Fail(2, withMatch(fakes.DataverseThrottled(20), isMethod(http.MethodPatch)))
+			}},
+		{name: "wait beyond MaxWait", retries: 3, maxWait: 10 * time.Second, slept: "[]", status: alert.StatusFailed, contains: "retry after 20s",
+			faults: func(f *fakes.Dataverse) {
+				f.Fail(1, withMatch(fakes.DataverseThrottled(20), isMethod(http.MethodPatch)))
+			}},
+		{name: "no retries", slept: "[]", status: alert.StatusFailed, contains: "429",
+			faults: func(f *fakes.Dataverse) { f.Fail(1, withMatch(fakes.DataverseThrottled(1), isMethod(http.MethodGet))) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, crm := dvOpportunities(t)
+			f.SetRow("opportunity", dvID(1), map[string]any{"description": "after"})
+			tc.faults(f)
+			var slept []time.Duration
+			var log actionLog
+			outs, err := Apply(t.Context(), plan, crm, &log, ApplyOptions{Enforce: true, Retries: tc.retries, MaxWait: tc.maxWait,
+				Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }})
+			if fmt.Sprint(slept) != tc.slept || len(outs) != 1 || outs[0].Status != tc.status || !strings.Contains(outs[0].Detail, tc.contains) {
+				t.Fatalf("slept %v, outcomes %+v, err %v", slept, outs, err)
+			}
+			want := `"after"`
+			if tc.status == alert.StatusDone {
+				want = `"before"`
+			}
+			if got := f.RowValue("opportunity", dvID(1), "description"); got != want {
+				t.Errorf("description %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func withMatch(f fakes.Fault, m func(*http.Request) bool) fakes.Fault {
+	f.Match = m
+	return f
 }

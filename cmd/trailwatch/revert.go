@@ -39,7 +39,9 @@ write is recorded as a revert_field action on the actions topic with an id
 derived from the plan, and a field that already holds its restored value, or
 that the CRM shows changed since the trail's last change, is not written.
 Dynamics 365 lookups (and other columns record updates cannot type) are
-refused and reported as failed, never written wrongly. See docs/COMPLIANCE.md.`,
+refused and reported as failed, never written wrongly. Reads and updates
+refused for a rate limit or an outage are retried three times, after the
+wait the CRM asks for (at most a minute). See docs/COMPLIANCE.md.`,
 		Example: `  trailwatch revert --tenant acme --by-user 005xx000001Sv6d --between 2026-11-03T09:00:00Z 2026-11-03T10:00:00Z --object opportunity --field StageName
   trailwatch revert --tenant acme --object contact --id 003xx000004TmiQ --to 2026-11-03T09:00:00Z --format csv
   trailwatch revert --tenant acme --by-user 005xx000001Sv6d --between 2026-11-03T09:00:00Z 2026-11-03T10:00:00Z --apply sf-prod --enforce --actor jane`,
@@ -152,7 +154,10 @@ refused and reported as failed, never written wrongly. See docs/COMPLIANCE.md.`,
 				return err
 			}
 			outs, applyErr := compliance.Apply(ctx, plan, crm, rec,
-				compliance.ApplyOptions{Enforce: enforce, Actor: actor})
+				// A rate limit or an outage is waited out (up to a minute a
+				// time, three times); what still fails is reported, and a
+				// re-run finishes it.
+				compliance.ApplyOptions{Enforce: enforce, Actor: actor, Retries: 3})
 			w := cmd.OutOrStdout()
 			if err := plan.Write(w, format); err != nil {
 				return err
