@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/trailwatch/trailwatch/respond/adapter/dynamics"
 )
@@ -171,6 +172,10 @@ func typed(c dynamics.Column, v string) (json.RawMessage, error) {
 	}
 	switch c.Type {
 	case "String", "Memo", "EntityName", "Uniqueidentifier", "DateTime":
+		if !utf8.ValidString(v) {
+			// JSON would carry U+FFFD instead: not the value to restore.
+			return nil, fmt.Errorf("%q is not valid UTF-8", v)
+		}
 		return json.Marshal(v)
 	case "Integer", "BigInt", "Picklist", "State", "Status":
 		if !integer.MatchString(v) {

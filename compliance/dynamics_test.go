@@ -221,7 +221,8 @@ func TestRevertBulkChangeDynamics(t *testing.T) {
 func TestDynamicsValues(t *testing.T) {
 	f, crm := dvOpportunities(t)
 	id := dvID(1)
-	f.SetRow("opportunity", id, map[string]any{"salesstage": 0, "description": "x", "estimatedvalue": json.Number("12.5000"), "isrevenuesystemcalculated": true})
+	f.SetRow("opportunity", id, map[string]any{"salesstage": 0, "description": "x", "estimatedvalue": json.Number("12.5000"), "isrevenuesystemcalculated": true,
+		"_parentaccountid_value": "aaaaaaaa-0000-0000-0000-000000000001"})
 	got, err := crm.Fields(t.Context(), "opportunity", id, []string{"salesstage", "description", "estimatedvalue", "isrevenuesystemcalculated", "parentaccountid", "createdon"})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +231,7 @@ func TestDynamicsValues(t *testing.T) {
 	for _, k := range []string{"salesstage", "description", "estimatedvalue", "isrevenuesystemcalculated", "parentaccountid", "createdon"} {
 		fmt.Fprintf(&b, "%s=%v ", k, deref(got[k]))
 	}
-	if want := "salesstage=0 description=x estimatedvalue=12.5 isrevenuesystemcalculated=true parentaccountid= createdon= "; b.String() != want {
+	if want := "salesstage=0 description=x estimatedvalue=12.5 isrevenuesystemcalculated=true parentaccountid=aaaaaaaa-0000-0000-0000-000000000001 createdon= "; b.String() != want {
 		t.Errorf("fields: %s, want %s", b.String(), want)
 	}
 	for _, tc := range []struct{ field, value, want, err string }{
@@ -244,6 +245,7 @@ func TestDynamicsValues(t *testing.T) {
 		{"isrevenuesystemcalculated", "yes", "", "not true or false"},
 		{"description", "", "", ""},
 		{"description", "007", "007", ""},
+		{"description", "\x9f", "", "not valid UTF-8"},
 		{"parentaccountid", "aaaaaaaa-0000-0000-0000-000000000001", "", "is a Lookup column"},
 		{"_parentaccountid_value", "aaaaaaaa-0000-0000-0000-000000000001", "", "is a Lookup column"},
 		{"createdon", "2026-11-03T09:00:00Z", "", "not valid for update"},
@@ -339,4 +341,39 @@ func TestApplyRetries(t *testing.T) {
 func withMatch(f fakes.Fault, m func(*http.Request) bool) fakes.Fault {
 	f.Match = m
 	return f
+}
+
+// FuzzDynamicsValue: turning trail text into a column's JSON never panics,
+// gives valid JSON of the column's kind, and reads back (text) as what
+// CheckWrite compares with, so a restored value is recognised as restored.
+func FuzzDynamicsValue(f *testing.F) {
+	for _, s := range []string{"", "0", "007", "-1.2500", "1e3", "1e999999999", ".5", "+3", "true", "x", "12 EUR", "9223372036854775808"} {
+		f.Add(s)
+	}
+	types := []string{"String", "Memo", "Integer", "BigInt", "Picklist", "Decimal", "Double", "Money", "Boolean", "DateTime", "Lookup", "Virtual"}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, typ := range types {
+			raw, err := typed(dynamics.Column{LogicalName: "c", Type: typ, Updatable: true}, v)
+			if err != nil {
+				continue
+			}
+			if !json.Valid(raw) {
+				t.Fatalf("%s %q: invalid JSON %s", typ, v, raw)
+			}
+			back := text(raw)
+			if v == "" {
+				if back != nil {
+					t.Fatalf("%s: empty is not null", typ)
+				}
+				continue
+			}
+			if back == nil {
+				t.Fatalf("%s %q: %s reads back as null", typ, v, raw)
+			}
+			again, err := typed(dynamics.Column{LogicalName: "c", Type: typ, Updatable: true}, *back)
+			if err != nil || string(again) != string(raw) {
+				t.Fatalf("%s %q: %s reads back as %q, which types as %s, %v", typ, v, raw, *back, again, err)
+			}
+		}
+	})
 }
