@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,6 +96,28 @@ func TestRecovery(t *testing.T) {
 			if !snapshots {
 				cfg.SnapshotInterval = 0
 			}
+			// The stream is produced while the detector runs, on a topic of
+			// its own, up to a little past each crash point: so each kill
+			// lands near its point while events are still arriving, rather
+			// than wherever a detector racing through a topic produced in
+			// advance happens to be when the test looks.
+			k.Topics.Activity.Name += "." + cfg.Group
+			if err := kafka.EnsureTopics(t.Context(), k); err != nil {
+				t.Fatal(err)
+			}
+			feeder := newFeeder(t, k, events)
+			done := func() float64 {
+				c, _, err := offsets(t, k, cfg.Group, k.Topics.Activity.Name)
+				if err != nil {
+					t.Logf("progress unknown: %v", err)
+					return -1
+				}
+				var sum int64
+				for _, o := range c {
+					sum += max(o, 0)
+				}
+				return float64(sum) / float64(len(events))
+			}
 			recovered := map[string]float64{}
 			count := func(run *started) {
 				for _, src := range []string{"snapshot", "replay", "fresh", "cache", "migrated"} {
@@ -104,14 +127,16 @@ func TestRecovery(t *testing.T) {
 			points := []float64{0.05 + 0.2*rng.Float64(), 0.3 + 0.2*rng.Float64(), 0.55 + 0.2*rng.Float64()}
 			for i, at := range points {
 				waitProgress := func() {
-					eventually(t, fmt.Sprintf("progress %.0f%%", 100*at), func() bool { return progress(t, k, cfg.Group) >= at })
+					feeder.feed(at + 0.04)
+					eventually(t, fmt.Sprintf("progress %.0f%%", 100*at), func() bool { return done() >= at })
 					time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
 				}
 				if i == 1 {
 					child := startChild(t, cfg, k)
 					waitProgress()
 					child.kill()
-					t.Logf("SIGKILLed the detector process at %.0f%%", 100*progress(t, k, cfg.Group))
+					t.Logf("SIGKILLed the detector process at %.0f%% (aimed at %.0f%%)", 100*done(), 100*at)
+					feeder.wait()
 					continue
 				}
 				run := start(t, cfg, k)
@@ -120,8 +145,11 @@ func TestRecovery(t *testing.T) {
 					t.Fatal(err)
 				}
 				count(run)
-				t.Logf("crashed the detector at %.0f%%", 100*progress(t, k, cfg.Group))
+				t.Logf("crashed the detector at %.0f%% (aimed at %.0f%%)", 100*done(), 100*at)
+				feeder.wait()
 			}
+			feeder.feed(1)
+			feeder.wait()
 			run := start(t, cfg, k)
 			waitCaughtUp(t, k, cfg.Group)
 			if err := run.stop(false); err != nil {
@@ -253,5 +281,55 @@ func TestDetectorChild(t *testing.T) {
 	}()
 	if err := r.Run(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// feeder produces a stream to its topic in the background, in small
+// chunks, up to the share of it the test allows.
+type feeder struct {
+	t      testing.TB
+	p      *kafka.Producer
+	topic  string
+	events []kafka.Message
+	next   int
+	done   chan error
+}
+
+func newFeeder(t testing.TB, k kafka.Config, events []kafka.Message) *feeder {
+	p, err := kafka.NewProducer(k, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return &feeder{t: t, p: p, topic: k.Topics.Activity.Name, events: events}
+}
+
+// feed starts producing the stream up to share (0 to 1) of it.
+func (f *feeder) feed(share float64) {
+	end := min(int(share*float64(len(f.events))), len(f.events))
+	from := f.next
+	f.next = max(end, from)
+	f.done = make(chan error, 1)
+	go func(done chan<- error) {
+		const chunk = 200
+		for i := from; i < end; i += chunk {
+			batch := slices.Clone(f.events[i:min(i+chunk, end)])
+			for j := range batch {
+				batch[j].Topic = f.topic
+			}
+			if err := f.p.Produce(context.Background(), batch...); err != nil {
+				done <- fmt.Errorf("producing: %w", err)
+				return
+			}
+		}
+		done <- nil
+	}(f.done)
+}
+
+// wait waits until what feed started is produced.
+func (f *feeder) wait() {
+	f.t.Helper()
+	if err := <-f.done; err != nil {
+		f.t.Fatal(err)
 	}
 }
