@@ -69,9 +69,16 @@ func TestReportsRole(t *testing.T) {
 	}, 0, nil)
 
 	out := t.TempDir()
+	// As the embedded server's read-only user, when there is one: the
+	// reports role reads through reports.clickhouse_user.
+	reader := ""
+	if ch.Reader != "" {
+		pw := writeFile(t, t.TempDir(), "reader-password", ch.ReaderPassword)
+		reader = "  clickhouse_user: " + ch.Reader + "\n  clickhouse_password_file: " + pw + "\n"
+	}
 	conf := writeFile(t, t.TempDir(), "trailwatch.yaml", "log:\n  level: warn\nmetrics:\n  listen: \"\"\n"+
 		"clickhouse:\n  url: "+st.URL()+"\n  database: "+st.Database()+"\n  user: \""+ch.User+"\"\n"+
-		"reports:\n  output_dir: "+out+"\n  schedules:\n"+
+		"reports:\n"+reader+"  output_dir: "+out+"\n  schedules:\n"+
 		"    - {report: exports-by-person, tenant: acme, cron: \"* * * * *\", timezone: America/New_York, format: csv}\n")
 	cfg, err := (&globalFlags{configPath: conf}).load()
 	if err != nil {

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -29,7 +30,17 @@ type ClickHouseEnv struct {
 	Database string
 	User     string
 	Password string
+	// Reader and ReaderPassword are a read-only user of the embedded
+	// server (role reader); empty on an external server.
+	Reader         string
+	ReaderPassword string
 }
+
+// The embedded server's read-only user.
+const (
+	readerUser     = "testenv_reader"
+	readerPassword = "testenv-reader-secret"
+)
 
 // Options are clickhouse-go options for the test's database over HTTP.
 func (e ClickHouseEnv) Options() *clickhouse.Options {
@@ -95,6 +106,7 @@ func ClickHouse(t testing.TB) ClickHouseEnv {
 		}
 		env.URL = shared.ch.URL()
 		env.Addr = shared.ch.Addr()
+		env.Reader, env.ReaderPassword = readerUser, readerPassword
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -135,6 +147,8 @@ func startShared() {
 	cfg := chserver.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.QueueSize = 1024
+	sum := sha256.Sum256([]byte(readerPassword))
+	cfg.Users = append(cfg.Users, chserver.User{Name: readerUser, PasswordSHA256Hex: hex.EncodeToString(sum[:]), Role: chserver.RoleReader})
 	shared.ch, shared.err = embedded.StartClickHouse(context.Background(), dir, cfg, zerolog.Nop(), nil)
 }
 
