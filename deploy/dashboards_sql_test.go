@@ -11,7 +11,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/rs/zerolog"
 
 	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/internal/chstore"
@@ -19,7 +18,6 @@ import (
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/alert"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink"
 )
@@ -193,20 +191,7 @@ var mayBeEmpty = map[string]bool{
 // (except mayBeEmpty).
 func TestDashboardQueriesRun(t *testing.T) {
 	env := testenv.ClickHouse(t)
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
+	st := history.MigratedIn(t, env)
 	data := loadPipeline(t, st)
 	t.Logf("stored %d events (+100 duplicates), %d alerts, %d actions from %s to %s",
 		data.events, data.alerts, data.actions, data.from.Format(time.RFC3339), data.to.Format(time.RFC3339))

@@ -47,6 +47,21 @@ func onCall(a *app, withWriter bool) (*oncall.Service, func(), error) {
 	if !withWriter {
 		return oncall.NewService(src, nil, cfg.Respond.Loop.History, nil), func() {}, nil
 	}
+	rec, closeRec, err := actionsRecorder(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return oncall.NewService(src, rec, cfg.Respond.Loop.History, nil), closeRec, nil
+}
+
+// actionsRecorder records action records on the actions topic, as the
+// responder does (for the commands that request or record actions: the
+// on-call commands, revert --apply, audit --actions). Call the function
+// it returns when done.
+func actionsRecorder(cfg *Config) (*stream.Recorder, func(), error) {
+	if err := cfg.Kafka.Validate(); err != nil {
+		return nil, nil, err
+	}
 	p, err := kafka.NewProducer(cfg.Kafka, zerolog.Nop(), nil)
 	if err != nil {
 		return nil, nil, err
@@ -56,7 +71,7 @@ func onCall(a *app, withWriter bool) (*oncall.Service, func(), error) {
 		p.Close()
 		return nil, nil, err
 	}
-	return oncall.NewService(src, rec, cfg.Respond.Loop.History, nil), func() { p.Close() }, nil
+	return rec, func() { p.Close() }, nil
 }
 
 func newActionsListCmd(a *app) *cobra.Command {

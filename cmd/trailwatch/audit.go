@@ -7,13 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance"
 	"github.com/trailwatch/trailwatch/internal/chstore"
-	"github.com/trailwatch/trailwatch/internal/kafka"
-	"github.com/trailwatch/trailwatch/respond/stream"
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
 
@@ -152,17 +149,10 @@ See docs/COMPLIANCE.md.`,
 // publishPostureActions records the audit's dry-run requests on the
 // actions topic through the responder's recorder.
 func publishPostureActions(ctx context.Context, cfg *Config, reqs []alert.Action) error {
-	if err := cfg.Kafka.Validate(); err != nil {
-		return err
-	}
-	p, err := kafka.NewProducer(cfg.Kafka, zerolog.Nop(), nil)
+	rec, closeRec, err := actionsRecorder(cfg)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
-	rec, err := stream.NewRecorder(p, cfg.Kafka.Topics.Actions.Name)
-	if err != nil {
-		return err
-	}
+	defer closeRec()
 	return compliance.PublishActions(ctx, rec, reqs)
 }

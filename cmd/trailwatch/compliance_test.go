@@ -11,13 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/alert"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -27,20 +23,7 @@ import (
 func TestComplianceCommands(t *testing.T) {
 	ch := testenv.ClickHouse(t)
 	conf := writeFile(t, t.TempDir(), "trailwatch.yaml", "log:\n  level: warn\nmetrics:\n  listen: \"\"\nclickhouse:\n  url: "+ch.URL+"\n  database: "+ch.Database+"\n  user: \""+ch.User+"\"\n")
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = ch.URL, ch.Database, ch.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ms, err := chstore.LoadMigrations(chschema.Migrations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
+	st := history.MigratedIn(t, ch)
 	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	upd := func(id string, at time.Time, user, obj, old, new string) *event.Event {
 		return &event.Event{ID: id, Timestamp: at, Tenant: "acme", Source: event.Source{System: "salesforce"},
@@ -159,17 +142,7 @@ func TestRevertApplyThroughSalesforce(t *testing.T) {
 	conf := kafkaConfigFile(t, kenv, "log:\n  level: warn\nclickhouse:\n  url: "+ch.URL+"\n  database: "+ch.Database+"\n  user: \""+ch.User+"\"\n"+
 		"respond:\n  adapters:\n    sf:\n      kind: salesforce\n      salesforce:\n        login_url: "+srv.URL+"\n        client_id: key\n        client_secret: {file: "+secret+"}\n")
 
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = ch.URL, ch.Database, ch.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ms, _ := chstore.LoadMigrations(chschema.Migrations)
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
+	st := history.MigratedIn(t, ch)
 	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	var evs []*event.Event
 	for i, before := range []string{"Prospecting", "Qualification"} {

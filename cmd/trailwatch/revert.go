@@ -5,16 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance"
 	"github.com/trailwatch/trailwatch/internal/chstore"
-	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/respond/adapter/dynamics"
 	"github.com/trailwatch/trailwatch/respond/adapter/registry"
 	"github.com/trailwatch/trailwatch/respond/adapter/salesforce"
-	"github.com/trailwatch/trailwatch/respond/stream"
 )
 
 func newRevertCmd(a *app) *cobra.Command {
@@ -141,18 +138,11 @@ wait the CRM asks for (at most a minute). See docs/COMPLIANCE.md.`,
 			if err != nil {
 				return err
 			}
-			if err := cfg.Kafka.Validate(); err != nil {
-				return err
-			}
-			p, err := kafka.NewProducer(cfg.Kafka, zerolog.Nop(), nil)
+			rec, closeRec, err := actionsRecorder(cfg)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			rec, err := stream.NewRecorder(p, cfg.Kafka.Topics.Actions.Name)
-			if err != nil {
-				return err
-			}
+			defer closeRec()
 			outs, applyErr := compliance.Apply(ctx, plan, crm, rec,
 				// A rate limit or an outage is waited out (up to a minute a
 				// time, three times); what still fails is reported, and a

@@ -8,14 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/respond/fakes"
 	"github.com/trailwatch/trailwatch/schemas/alert"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -23,17 +19,7 @@ import (
 // sales stage and description, as the Dynamics normaliser stores them.
 func storeDynamicsBulkChange(t *testing.T, ch testenv.ClickHouseEnv) {
 	t.Helper()
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = ch.URL, ch.Database, ch.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ms, _ := chstore.LoadMigrations(chschema.Migrations)
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
+	st := history.MigratedIn(t, ch)
 	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	var evs []*event.Event
 	for i := range 2 {

@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
-	chschema "github.com/trailwatch/trailwatch/schemas/clickhouse"
+	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink/auditrow"
 )
@@ -21,19 +19,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func store(t *testing.T) *chstore.Store {
 	t.Helper()
-	env := testenv.ClickHouse(t)
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ms, _ := chstore.LoadMigrations(chschema.Migrations)
-	if _, err := st.Migrate(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return history.Migrated(t)
 }
 
 func TestExport(t *testing.T) {

@@ -55,7 +55,14 @@ func Store(t testing.TB, st *chstore.Store, evs []*event.Event, firstOffset int6
 // every migration of schemas/clickhouse applied, closed when t ends.
 func Migrated(t testing.TB) *chstore.Store {
 	t.Helper()
-	env := testenv.ClickHouse(t)
+	return MigratedIn(t, testenv.ClickHouse(t))
+}
+
+// MigratedIn is Migrated on the database env names (from
+// testenv.ClickHouse), for a test that also hands env to a command's
+// configuration.
+func MigratedIn(t testing.TB, env testenv.ClickHouseEnv) *chstore.Store {
+	t.Helper()
 	cfg := chstore.DefaultConfig()
 	cfg.URL, cfg.Database, cfg.User = env.URL, env.Database, env.User
 	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
