@@ -22,7 +22,6 @@ import (
 type batch struct {
 	alerts  []alertRec
 	actions []actionRec
-	shadow  []alertRec // alerts of shadow data found in the batch's events
 	rejects []deadletter.Reject
 	ranges  map[string]map[int32][2]int64 // topic → partition → first and last offset
 }
@@ -60,7 +59,7 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	if err != nil {
 		return err
 	}
-	heads := s.buildEvents(&b, work)
+	heads := s.buildEvents(work)
 	if err := integrity.InsertHeads(ctx, s.st, heads, BatchToken("integrity_heads", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
@@ -68,9 +67,6 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		return err
 	}
 	if err := s.insertAlerts(ctx, b.alerts, BatchToken("alerts", b.ranges[s.topics.Alerts])); err != nil {
-		return err
-	}
-	if err := s.insertAlerts(ctx, b.shadow, BatchToken("alerts/shadow", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
 	if err := s.insertActions(ctx, b.actions, BatchToken("actions", b.ranges[s.topics.Actions])); err != nil {
@@ -175,8 +171,8 @@ func (s *Sink) chainsFor(ctx context.Context, b *batch) (map[chainKey]*integrity
 // counted and skipped; excluded fields are removed and sensitive fields
 // masked first. With shadow_data on, personal data found in
 // an event is masked before its row is built, so the unmasked value never
-// reaches a row, a hash or a log, and an alert of it joins b.shadow.
-func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integrity.State {
+// reaches a row, a hash or a log.
+func (s *Sink) buildEvents(work map[chainKey]*integrity.State) []integrity.State {
 	s.cols.Reset()
 	r := &s.row
 	for _, ref := range s.refs {
@@ -192,13 +188,10 @@ func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integ
 			continue
 		}
 		if s.cfg.ShadowData {
-			if hits := shadow.MaskEvent(e); hits != nil {
-				for _, h := range hits {
-					s.m.shadow.WithLabelValues(string(h.Kind)).Inc()
-				}
-				// The alert sits at its event's log position: it is derived
-				// from the event, not read from the alerts topic.
-				b.shadow = append(b.shadow, alertRec{a: shadow.Alert(e, hits, s.now()), partition: ref.partition, offset: ref.offset, ingested: ref.ingested})
+			// The alert is the detector's (rule shadow.pii_in_free_text, on
+			// crm.alerts like every other); the sink only masks.
+			for _, h := range shadow.MaskEvent(e) {
+				s.m.shadow.WithLabelValues(string(h.Kind)).Inc()
 			}
 		}
 		auditrow.FromEvent(r, e, ref.partition, ref.offset, ref.ingested)

@@ -44,8 +44,7 @@ func BenchmarkBuildEventsShadow(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(s.evs, src) // the changes are shared: masking finds nothing to rewrite here
-				var bt batch
-				s.buildEvents(&bt, map[chainKey]*integrity.State{{src[0].Tenant, 0}: {}})
+				s.buildEvents(map[chainKey]*integrity.State{{src[0].Tenant, 0}: {}})
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/event")
 		})
