@@ -22,7 +22,9 @@ import (
 type batch struct {
 	alerts  []alertRec
 	actions []actionRec
+	dead    []deadRow // dead-letter records read, for dead_letters
 	rejects []deadletter.Reject
+	maskRaw bool                          // mask shadow data in the bytes of rejects (sink.shadow_data)
 	ranges  map[string]map[int32][2]int64 // topic → partition → first and last offset
 }
 
@@ -37,7 +39,7 @@ type batch struct {
 func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := batch{ranges: map[string]map[int32][2]int64{}}
+	b := batch{ranges: map[string]map[int32][2]int64{}, maskRaw: s.cfg.ShadowData}
 	s.evs = s.evs[:0]
 	s.refs = s.refs[:0]
 	for i := range msgs {
@@ -50,6 +52,8 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 			s.decodeAlert(&b, m)
 		case s.topics.Actions:
 			s.decodeAction(&b, m)
+		case s.topics.DeadLetter:
+			s.decodeDeadLetter(&b, m)
 		default:
 			b.reject(m, fmt.Sprintf("topic %s is not one the sink consumes", m.Topic), "")
 		}
@@ -70,6 +74,9 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		return err
 	}
 	if err := s.insertActions(ctx, b.actions, BatchToken("actions", b.ranges[s.topics.Actions])); err != nil {
+		return err
+	}
+	if err := s.insertDeadLetters(ctx, b.dead, BatchToken("dead_letters", b.ranges[s.topics.DeadLetter])); err != nil {
 		return err
 	}
 	if err := s.deps.DeadLetter.Write(ctx, b.rejects...); err != nil {
@@ -98,9 +105,16 @@ func (b *batch) note(m *kafka.Message) {
 	ps[p] = r
 }
 
+// reject dead-letters m. With shadow_data on, its bytes go with the
+// personal data in them masked (the length kept), as the row would have
+// been; the reason never quotes a value (deadletter.RedactReason).
 func (b *batch) reject(m *kafka.Message, reason, field string) {
+	raw := m.Value
+	if b.maskRaw {
+		raw = shadow.MaskRaw(raw)
+	}
 	b.rejects = append(b.rejects, deadletter.Reject{
-		Raw: m.Value, Key: m.Key, Reason: reason, Field: field,
+		Raw: raw, Key: m.Key, Reason: reason, Field: field,
 		Origin: deadletter.FromKafka(m.Topic, m.Partition, m.Offset),
 	})
 }

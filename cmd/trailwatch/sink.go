@@ -72,7 +72,7 @@ func runSink(ctx context.Context, cfg *Config, log zerolog.Logger, reg prometheu
 		return err
 	}
 	tp := cfg.Kafka.Topics
-	s, err := sink.New(st, cfg.Sink, sink.Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name}, deps, log, reg)
+	s, err := sink.New(st, cfg.Sink, sink.Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name, DeadLetter: tp.DeadLetter.Name}, deps, log, reg)
 	if err != nil {
 		return err
 	}

@@ -163,3 +163,17 @@ func sorted(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// MaskRaw masks every finding in raw input read as free text (a rejected
+// record's bytes: JSON, CSV or anything else), e-mail addresses and phone
+// numbers included wherever they sit; the length stays, so sizes and
+// offsets still describe the input. It returns raw itself, not a copy,
+// when nothing is found.
+func MaskRaw(raw []byte) []byte {
+	s := string(raw)
+	fs := Scan(s, Options{FreeText: true})
+	if len(fs) == 0 {
+		return raw
+	}
+	return []byte(Mask(s, fs))
+}

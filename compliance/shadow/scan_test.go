@@ -162,3 +162,19 @@ func TestFindLeavesTheEvent(t *testing.T) {
 		t.Error("hits in a clean event")
 	}
 }
+
+func TestMaskRaw(t *testing.T) {
+	raw := []byte(`{"id":"e1","tenant":"acme","user":{"name":"jane@acme.example"},"comment":"card 4111 1111 1111 1111","timestamp":"2026-11-03T09:00:00Z"}`)
+	got := MaskRaw(raw)
+	want := `{"id":"e1","tenant":"acme","user":{"name":"j***@acme.example"},"comment":"card **** **** **** 1111","timestamp":"2026-11-03T09:00:00Z"}`
+	if string(got) != want || len(got) != len(raw) {
+		t.Errorf("MaskRaw:\n got %s\nwant %s", got, want)
+	}
+	if !strings.Contains(string(raw), "4111 1111 1111 1111") {
+		t.Error("MaskRaw changed its input")
+	}
+	clean := []byte(`{"id":"e2","records":12}`)
+	if g := MaskRaw(clean); &g[0] != &clean[0] {
+		t.Error("a clean input was copied")
+	}
+}
