@@ -202,3 +202,23 @@ func TestRedactReason(t *testing.T) {
 		t.Errorf("record reason %q", rec.Reason)
 	}
 }
+
+// FuzzRedactReason: what RedactReason leaves holds no quoted text but …,
+// and redacting again changes nothing.
+func FuzzRedactReason(f *testing.F) {
+	for _, s := range []string{`a: "b" c`, `"\"x\\"`, `open "x`, `labels["k"]: "v"`, `no quotes`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := deadletter.RedactReason(s)
+		if again := deadletter.RedactReason(got); again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
+		}
+		parts := strings.Split(got, `"`)
+		for i := 1; i < len(parts); i += 2 {
+			if parts[i] != deadletter.Redacted {
+				t.Fatalf("%q → %q keeps quoted text %q", s, got, parts[i])
+			}
+		}
+	})
+}
