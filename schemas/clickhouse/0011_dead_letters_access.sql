@@ -4,7 +4,7 @@
 -- trailwatch:var tenant_role = trailwatch_tenant
 -- trailwatch:var tenant_setting = SQL_trailwatch_tenant
 --
--- Access to dead_letters (0009), as 0006 grants it for the other tables:
+-- Access to dead_letters (0010), as 0006 grants it for the other tables:
 -- the sink inserts, the analyst role reads (it may SELECT every table), a
 -- tenant-scoped user sees only its tenant's rejects (rows of an unknown
 -- tenant only to users without the tenant role). Like 0006, a ClickHouse
