@@ -86,15 +86,17 @@ var shadowPaths = []string{"changes", "comment", "object.name", "event.category"
 
 // shadowHits are the shadow-data findings in the current event's free
 // text (compliance/shadow.Find: changes, comment, an exported or run
-// report's name), with masked samples. A stored event is materialized
-// first from its projection, which then holds shadowPaths.
+// report's name), with masked samples, less those in a field named for
+// their kind (shadow.Misplaced: an IBAN in the IBAN field is where it
+// belongs). A stored event is materialized first from its projection,
+// which then holds shadowPaths.
 func (c *evalCtx) shadowHits() []shadow.Hit {
 	if c.cur == nil {
-		return shadow.Find(c.ev)
+		return shadow.Misplaced(shadow.Find(c.ev))
 	}
 	if c.proj == nil {
 		return nil
 	}
 	c.proj.materialize(c.cur, c.tenant, &c.shadow, c.zones)
-	return shadow.Find(&c.shadow)
+	return shadow.Misplaced(shadow.Find(&c.shadow))
 }

@@ -177,3 +177,57 @@ func MaskRaw(raw []byte) []byte {
 	}
 	return []byte(Mask(s, fs))
 }
+
+// Misplaced keeps the hits of Find that are out of place: it drops a card
+// number, IBAN, SSN or passport number in a change to a field named for
+// it (CardNumber__c; IBAN, Bank_Account__c; SSN__c, TaxId; Passport_No__c),
+// where it belongs. E-mails and phones in their own fields are not hits in
+// the first place. The sink still masks all of them in what it stores;
+// only the alert (the detector's shadow_data()) leaves them out. It
+// returns hits itself when it drops nothing.
+func Misplaced(hits []Hit) []Hit {
+	keep := -1 // the first hit dropped, if any
+	for i, h := range hits {
+		if inPurposeField(h) {
+			keep = i
+			break
+		}
+	}
+	if keep < 0 {
+		return hits
+	}
+	out := append([]Hit(nil), hits[:keep]...)
+	for _, h := range hits[keep+1:] {
+		if !inPurposeField(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// inPurposeField says h is in a change to a field whose name says it holds
+// h's kind.
+func inPurposeField(h Hit) bool {
+	field, ok := strings.CutPrefix(h.Where, "changes.")
+	if !ok {
+		return false
+	}
+	field = strings.TrimSuffix(strings.TrimSuffix(field, ".old"), ".new")
+	var words []string
+	switch h.Kind {
+	case Card:
+		words = []string{"card"}
+	case IBAN:
+		words = []string{"iban", "bank"}
+	case SSN:
+		words = []string{"ssn", "social", "taxid", "tax_id"}
+	case Passport:
+		words = []string{"passport"}
+	}
+	for _, w := range words {
+		if indexFold(field, w) >= 0 {
+			return true
+		}
+	}
+	return false
+}

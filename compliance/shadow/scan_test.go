@@ -178,3 +178,32 @@ func TestMaskRaw(t *testing.T) {
 		t.Error("a clean input was copied")
 	}
 }
+
+// TestMisplaced: a value of a kind in a field named for it is where it
+// belongs; the same value elsewhere, or another kind there, is not.
+func TestMisplaced(t *testing.T) {
+	e := &event.Event{Event: event.Activity{Category: "data_change", Action: "update"}, Changes: []event.Change{
+		{Field: "IBAN", Old: "", New: "DE89 3704 0044 0532 0130 00"},
+		{Field: "Bank_Account__c", Old: "DE89370400440532013000", New: ""},
+		{Field: "CardNumber__c", Old: "", New: "4111111111111111"},
+		{Field: "SSN__c", Old: "", New: "123-45-6789"},
+		{Field: "Passport_No__c", Old: "", New: "passport X1234567"},
+		{Field: "Description", Old: "", New: "IBAN DE89 3704 0044 0532 0130 00"},
+		{Field: "IBAN", Old: "", New: "card 4111 1111 1111 1111"},
+	}, Comment: "card 4111 1111 1111 1111"}
+	hits := Find(e)
+	if len(hits) != 8 {
+		t.Fatalf("Find: %v", hits)
+	}
+	var got []string
+	for _, h := range Misplaced(hits) {
+		got = append(got, string(h.Kind)+" "+h.Where)
+	}
+	if want := "[iban changes.Description.new card_number changes.IBAN.new card_number comment]"; fmt.Sprint(got) != want {
+		t.Errorf("Misplaced: %v, want %s", got, want)
+	}
+	clean := hits[5:6]
+	if m := Misplaced(clean); &m[0] != &clean[0] {
+		t.Error("Misplaced copied hits it kept whole")
+	}
+}
