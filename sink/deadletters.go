@@ -2,6 +2,8 @@ package sink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -50,7 +52,8 @@ func (s *Sink) decodeDeadLetter(b *batch, m *kafka.Message) {
 	if err != nil {
 		r.stage, r.reason = StageUnreadable, deadletter.RedactReason("not a dead-letter record: "+err.Error())
 		r.receivedAt, raw = m.Time, m.Value
-		r.rawSize, r.rawSHA256 = uint64(len(raw)), ""
+		sum := sha256.Sum256(raw)
+		r.rawSize, r.rawSHA256 = uint64(len(raw)), hex.EncodeToString(sum[:])
 	} else {
 		o := rec.Origin
 		r.tenant, r.stage, r.reason, r.field = o.Tenant, rec.Stage, deadletter.RedactReason(rec.Reason), rec.Field

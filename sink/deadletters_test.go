@@ -124,6 +124,9 @@ func TestDeadLettersAreStored(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("dead_letters rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if n := e.count(t, "SELECT count() FROM dead_letters WHERE length(raw_sha256) != 64"); n != 0 {
+		t.Errorf("%d rows without the input's SHA-256", n)
+	}
 	if dl := e.kafka.ReadTopic(t, tp.DeadLetter); len(dl) != 0 {
 		t.Errorf("the sink dead-lettered %d records of the dead-letter topic", len(dl))
 	}

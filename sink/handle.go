@@ -29,10 +29,11 @@ type batch struct {
 }
 
 // Handle stores one batch (a kafka.BatchHandler). In order: it decodes
-// every record (dead-lettering what it cannot), resumes the chains it has
-// not followed, extends them, records their new heads, inserts the rows
-// of each table with a token naming the batch's Kafka positions, and
-// publishes the dead letters. Only when all of that is acknowledged does
+// every record (dead-lettering what it cannot; a record of the dead-letter
+// topic is always a dead_letters row, never dead-lettered again), resumes
+// the chains it has not followed, extends them, records their new heads,
+// inserts the rows of each table with a token naming the batch's Kafka
+// positions, and publishes the dead letters. Only when all of that is acknowledged does
 // it adopt the new chain states and return nil. An error leaves nothing
 // adopted: the consumer retries the same batch, whose inserts then
 // deduplicate by token.
