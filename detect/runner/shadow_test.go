@@ -17,9 +17,9 @@ import (
 
 // TestRunnerPublishesShadowDataAlerts: a card number typed into a case's
 // description reaches crm.alerts as an alert of the pack's shadow-data
-// rule, with the pure engine's id, masked samples only, and its notify
-// action on crm.actions: the responder and the pagers see it like any
-// other alert.
+// rule, run on the main stream, with the pure engine's id, masked samples
+// only, and its notify action on crm.actions: the responder and the
+// pagers see it like any other alert.
 func TestRunnerPublishesShadowDataAlerts(t *testing.T) {
 	env := testenv.Kafka(t)
 	kcfg := env.Config
@@ -34,6 +34,11 @@ func TestRunnerPublishesShadowDataAlerts(t *testing.T) {
 	waitCaughtUp(t, kcfg, cfg.Group)
 	if err := run.stop(false); err != nil {
 		t.Fatal(err)
+	}
+	// Grouped by person (and record), it runs on crm.activity itself: no
+	// event is copied to the re-keyed topic for it.
+	if !slicesContain(run.r.set.Load().Main.rules, shadow.RuleID) {
+		t.Errorf("%s is not on the main stream", shadow.RuleID)
 	}
 
 	rs, err := detect.Load(cfg.Rules)

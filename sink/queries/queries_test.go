@@ -305,7 +305,7 @@ func TestParseRejectsMismatches(t *testing.T) {
 		}
 	}
 	all, err := All()
-	if err != nil || len(all) != 22 {
+	if err != nil || len(all) != 23 {
 		t.Fatalf("library: %d queries, %v", len(all), err)
 	}
 }
