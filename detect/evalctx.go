@@ -4,6 +4,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/trailwatch/trailwatch/compliance/shadow"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -23,6 +24,7 @@ type evalCtx struct {
 	cal    *calendar
 	zones  *zones
 	proj   *projection
+	shadow event.Event // the current stored event, materialized for shadowHits
 }
 
 // aggOut is the value of one aggregate for the window being evaluated.
@@ -76,4 +78,25 @@ func (c *evalCtx) changes() []event.Change {
 		return nil
 	}
 	return c.ev.Changes
+}
+
+// shadowPaths are the fields shadowHits reads: those compliance/shadow
+// scans, and what decides whether object.name is a report's name.
+var shadowPaths = []string{"changes", "comment", "object.name", "event.category", "event.action"}
+
+// shadowHits are the shadow-data findings in the current event's free
+// text (compliance/shadow.Find: changes, comment, an exported or run
+// report's name), with masked samples, less those in a field named for
+// their kind (shadow.Misplaced: an IBAN in the IBAN field is where it
+// belongs). A stored event is materialized first from its projection,
+// which then holds shadowPaths.
+func (c *evalCtx) shadowHits() []shadow.Hit {
+	if c.cur == nil {
+		return shadow.Misplaced(shadow.Find(c.ev))
+	}
+	if c.proj == nil {
+		return nil
+	}
+	c.proj.materialize(c.cur, c.tenant, &c.shadow, c.zones)
+	return shadow.Misplaced(shadow.Find(&c.shadow))
 }

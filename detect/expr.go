@@ -809,6 +809,12 @@ func (ec *exprCompiler) collectPaths(n ast.Node, sc *scope) {
 					if sc.curMayRec {
 						ec.paths["changes"] = true
 					}
+				case "shadow_data", "shadow_fields", "shadow_samples":
+					if sc.curMayRec {
+						for _, p := range shadowPaths {
+							ec.paths[p] = true
+						}
+					}
 				}
 			}
 		}

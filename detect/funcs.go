@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/conf"
 
+	"github.com/trailwatch/trailwatch/compliance/shadow"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -20,6 +21,7 @@ import (
 var ctxFuncs = map[string]bool{
 	"business_hours": true, "off_hours": true, "local_hour": true, "local_weekday": true,
 	"is_weekend": true, "is_holiday": true, "changed": true,
+	"shadow_data": true, "shadow_fields": true, "shadow_samples": true,
 }
 
 // aggFuncs are the aggregate functions of window conditions.
@@ -69,6 +71,9 @@ func funcOptions(withAggs bool) []expr.Option {
 		ctxFunc("local_weekday", func(c *evalCtx) any { return weekdayNames[c.localTime().Weekday()] }, new(func(*evalCtx) string)),
 		ctxFunc("is_weekend", func(c *evalCtx) any { return isWeekend(c.localTime()) }, new(func(*evalCtx) bool)),
 		ctxFunc("is_holiday", func(c *evalCtx) any { return c.isHoliday() }, new(func(*evalCtx) bool)),
+		ctxFunc("shadow_data", func(c *evalCtx) any { return shadow.Kinds(c.shadowHits()) }, new(func(*evalCtx) []string)),
+		ctxFunc("shadow_fields", func(c *evalCtx) any { return shadow.Fields(c.shadowHits()) }, new(func(*evalCtx) []string)),
+		ctxFunc("shadow_samples", func(c *evalCtx) any { return shadow.Samples(c.shadowHits()) }, new(func(*evalCtx) []string)),
 		func(cfg *conf.Config) {
 			cfg.Functions["changed"] = &builtin.Function{
 				Name: "changed",

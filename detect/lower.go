@@ -12,6 +12,7 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/trailwatch/trailwatch/compliance/shadow"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -1130,6 +1131,12 @@ func (lw *lowerer) call(x *ast.CallNode) (lval, error) {
 			return lval{}, noLower("changed args")
 		}
 		return lval{k: lkBool, b: func(c *evalCtx) bool { return changedIn(c.changes(), names) }}, nil
+	case "shadow_data":
+		return lval{k: lkList, l: func(c *evalCtx) []string { return shadow.Kinds(c.shadowHits()) }}, nil
+	case "shadow_fields":
+		return lval{k: lkList, l: func(c *evalCtx) []string { return shadow.Fields(c.shadowHits()) }}, nil
+	case "shadow_samples":
+		return lval{k: lkList, l: func(c *evalCtx) []string { return shadow.Samples(c.shadowHits()) }}, nil
 	}
 	return lval{}, noLower("function %s", id.Value)
 }

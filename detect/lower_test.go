@@ -40,6 +40,7 @@ func TestLoweringMatchesExpr(t *testing.T) {
 		`target_user.id == user.id`,
 		`client.user_agent matches "(?i)(python|curl|scrapy|java/)" || client.user_agent matches "Mozilla|Opera"`,
 		`user.name matches "(?:user1|USER2)" && client.user_agent matches "(?i)^moz"`,
+		`len(shadow_data()) > 0 || "iban" in shadow_data() || len(shadow_fields()) == 2 && len(shadow_samples()) >= 2`,
 	}
 	evs := genEvents(11, 3000, 200, 0.05)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -83,7 +84,7 @@ func escapeSingle(s string) string {
 }
 
 func perturb(rng *rand.Rand, e *event.Event) {
-	switch rng.IntN(8) {
+	switch rng.IntN(9) {
 	case 0:
 		e.Records, e.HasRecords = rng.Int64N(2000), true
 	case 1:
@@ -101,5 +102,7 @@ func perturb(rng *rand.Rand, e *event.Event) {
 		e.Client.Geo = event.Geo{}
 	case 7:
 		e.Client.UserAgent = []string{"Python-Requests/2.31", "ſcrapy/2.0", "curl/8", "JAVA/17", "mozilla/5.0", "Opera/9"}[rng.IntN(6)]
+	case 8:
+		e.Comment = []string{"card 4111 1111 1111 1111", "IBAN DE89 3704 0044 0532 0130 00 or +44 20 7946 0958", "order ORD-4111111111111111"}[rng.IntN(3)]
 	}
 }

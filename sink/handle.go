@@ -22,8 +22,9 @@ import (
 type batch struct {
 	alerts  []alertRec
 	actions []actionRec
-	shadow  []alertRec // alerts of shadow data found in the batch's events
+	dead    []deadRow // dead-letter records read, for dead_letters
 	rejects []deadletter.Reject
+	maskRaw bool                          // mask shadow data in the bytes of rejects (sink.shadow_data)
 	ranges  map[string]map[int32][2]int64 // topic → partition → first and last offset
 	// stored are the keys of the ids the batch stores for the first
 	// time, per partition, in offset order (once.go).
@@ -32,17 +33,18 @@ type batch struct {
 }
 
 // Handle stores one batch (a kafka.BatchHandler). In order: it decodes
-// every record (dead-lettering what it cannot), resumes the chains it has
-// not followed, extends them, records their new heads, inserts the rows
-// of each table with a token naming the batch's Kafka positions, and
-// publishes the dead letters. Only when all of that is acknowledged does
+// every record (dead-lettering what it cannot; a record of the dead-letter
+// topic is always a dead_letters row, never dead-lettered again), resumes
+// the chains it has not followed, extends them, records their new heads,
+// inserts the rows of each table with a token naming the batch's Kafka
+// positions, and publishes the dead letters. Only when all of that is acknowledged does
 // it adopt the new chain states and return nil. An error leaves nothing
 // adopted: the consumer retries the same batch, whose inserts then
 // deduplicate by token.
 func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := batch{ranges: map[string]map[int32][2]int64{}, stored: map[partKey][]uint64{}, skips: map[string]int{}}
+	b := s.newBatch()
 	s.evs = s.evs[:0]
 	s.refs = s.refs[:0]
 	for i := range msgs {
@@ -55,6 +57,8 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 			s.decodeAlert(&b, m)
 		case s.topics.Actions:
 			s.decodeAction(&b, m)
+		case s.topics.DeadLetter:
+			s.decodeDeadLetter(&b, m)
 		default:
 			b.reject(m, fmt.Sprintf("topic %s is not one the sink consumes", m.Topic), "")
 		}
@@ -79,10 +83,10 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	if err := s.insertAlerts(ctx, b.alerts, BatchToken("alerts", b.ranges[s.topics.Alerts])); err != nil {
 		return err
 	}
-	if err := s.insertAlerts(ctx, b.shadow, BatchToken("alerts/shadow", b.ranges[s.topics.Activity])); err != nil {
+	if err := s.insertActions(ctx, b.actions, BatchToken("actions", b.ranges[s.topics.Actions])); err != nil {
 		return err
 	}
-	if err := s.insertActions(ctx, b.actions, BatchToken("actions", b.ranges[s.topics.Actions])); err != nil {
+	if err := s.insertDeadLetters(ctx, b.dead, BatchToken("dead_letters", b.ranges[s.topics.DeadLetter])); err != nil {
 		return err
 	}
 	if err := s.deps.DeadLetter.Write(ctx, b.rejects...); err != nil {
@@ -93,6 +97,10 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	}
 	s.adopt(&b, work)
 	return nil
+}
+
+func (s *Sink) newBatch() batch {
+	return batch{ranges: map[string]map[int32][2]int64{}, stored: map[partKey][]uint64{}, skips: map[string]int{}, maskRaw: s.cfg.ShadowData}
 }
 
 // note records m's position in the batch's ranges.
@@ -111,9 +119,16 @@ func (b *batch) note(m *kafka.Message) {
 	ps[p] = r
 }
 
+// reject dead-letters m. With shadow_data on, its bytes go with the
+// personal data in them masked (the length kept), as the row would have
+// been; the reason never quotes a value (deadletter.RedactReason).
 func (b *batch) reject(m *kafka.Message, reason, field string) {
+	raw := m.Value
+	if b.maskRaw {
+		raw = shadow.MaskRaw(raw)
+	}
 	b.rejects = append(b.rejects, deadletter.Reject{
-		Raw: m.Value, Key: m.Key, Reason: reason, Field: field,
+		Raw: raw, Key: m.Key, Reason: reason, Field: field,
 		Origin: deadletter.FromKafka(m.Topic, m.Partition, m.Offset),
 	})
 }
@@ -184,7 +199,7 @@ func (s *Sink) chainsFor(ctx context.Context, b *batch) (map[chainKey]*integrity
 // counted and skipped; excluded fields are removed and sensitive fields
 // masked first. With shadow_data on, personal data found in
 // an event is masked before its row is built, so the unmasked value never
-// reaches a row, a hash or a log, and an alert of it joins b.shadow.
+// reaches a row, a hash or a log.
 func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integrity.State {
 	s.cols.Reset()
 	r := &s.row
@@ -201,20 +216,14 @@ func (s *Sink) buildEvents(b *batch, work map[chainKey]*integrity.State) []integ
 			continue
 		}
 		if s.cfg.ShadowData {
-			if hits := shadow.MaskEvent(e); hits != nil {
-				for _, h := range hits {
-					s.m.shadow.WithLabelValues(string(h.Kind)).Inc()
-				}
-				// The alert sits at its event's log position: it is derived
-				// from the event, not read from the alerts topic.
-				b.shadow = append(b.shadow, alertRec{a: shadow.Alert(e, hits, s.now()), partition: ref.partition, offset: ref.offset, ingested: ref.ingested})
+			// The alert is the detector's (rule shadow.pii_in_free_text, on
+			// crm.alerts like every other); the sink only masks.
+			for _, h := range shadow.MaskEvent(e) {
+				s.m.shadow.WithLabelValues(string(h.Kind)).Inc()
 			}
 		}
 		auditrow.FromEvent(r, e, ref.partition, ref.offset, ref.ingested)
 		r.RollupSkip = s.seenBefore(b, partKey{s.topics.Activity, ref.partition}, e.Tenant, e.ID)
-		if n := len(b.shadow); n > 0 && b.shadow[n-1].offset == ref.offset && b.shadow[n-1].partition == ref.partition {
-			b.shadow[n-1].skip = r.RollupSkip
-		}
 		s.enrich(r)
 		h := s.hasher.Hash(r)
 		st := work[chainKey{e.Tenant, ref.partition}]

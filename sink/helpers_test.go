@@ -60,11 +60,17 @@ func openStore(t testing.TB, ch testenv.ClickHouseEnv) *chstore.Store {
 
 func (e *env) topics() Topics {
 	tp := e.kafka.Config.Topics
-	return Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name}
+	return Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name, DeadLetter: tp.DeadLetter.Name}
 }
 
 // newSink builds a sink on e with cfg (zero: the defaults).
 func (e *env) newSink(t testing.TB, deps Deps) *Sink {
+	t.Helper()
+	return e.newSinkWith(t, deps, DefaultConfig())
+}
+
+// newSinkWith builds a sink on e with cfg.
+func (e *env) newSinkWith(t testing.TB, deps Deps, cfg Config) *Sink {
 	t.Helper()
 	p, err := kafka.NewProducer(e.kafka.Config, zerolog.Nop(), nil)
 	if err != nil {
@@ -79,7 +85,7 @@ func (e *env) newSink(t testing.TB, deps Deps) *Sink {
 	if deps.Signer == nil {
 		deps.Signer = e.signer
 	}
-	s, err := New(e.st, DefaultConfig(), e.topics(), deps, testenv.Logger(t), prometheus.NewRegistry())
+	s, err := New(e.st, cfg, e.topics(), deps, testenv.Logger(t), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func BenchmarkBuildEventsShadow(b *testing.B) {
 			}
 			cfg := DefaultConfig()
 			cfg.ShadowData = on
-			s := &Sink{cfg: cfg, m: m, now: time.Now}
+			s := &Sink{cfg: cfg, m: m, now: time.Now, recent: newRecentIDs(cfg.RollupDedupIDs), inBatch: map[uint64]struct{}{}}
 			s.evs = make([]event.Event, n)
 			for i := range n {
 				s.refs = append(s.refs, eventRef{ev: i, partition: 0, offset: int64(i), ingested: base})
@@ -44,7 +44,8 @@ func BenchmarkBuildEventsShadow(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(s.evs, src) // the changes are shared: masking finds nothing to rewrite here
-				var bt batch
+				bt := s.newBatch()
+				clear(s.inBatch)
 				s.buildEvents(&bt, map[chainKey]*integrity.State{{src[0].Tenant, 0}: {}})
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/event")

@@ -24,12 +24,15 @@ type Topics struct {
 	Activity string
 	Alerts   string
 	Actions  string
+	// DeadLetter is the dead-letter topic: its records are stored in
+	// dead_letters (empty: not consumed).
+	DeadLetter string
 }
 
 // List is the topics to subscribe to (those with a name).
 func (t Topics) List() []string {
 	var out []string
-	for _, n := range []string{t.Activity, t.Alerts, t.Actions} {
+	for _, n := range []string{t.Activity, t.Alerts, t.Actions, t.DeadLetter} {
 		if n != "" {
 			out = append(out, n)
 		}

@@ -25,7 +25,7 @@ type StorageConfig struct {
 
 // RetentionConfig sets each table's TTL, in days; 0 keeps rows forever.
 type RetentionConfig struct {
-	EventsDays      int               `yaml:"events_days" doc:"Days audit_events and alert_event_hits keep a row, counted from its event time."`
+	EventsDays      int               `yaml:"events_days" doc:"Days audit_events and alert_event_hits keep a row, counted from its event time, and dead_letters a rejected input, counted from when it was received."`
 	AlertsDays      int               `yaml:"alerts_days" doc:"Days alerts keep a row, counted from triggered_at."`
 	ActionsDays     int               `yaml:"actions_days" doc:"Days actions keep a status record, counted from requested_at."`
 	RollupsDays     int               `yaml:"rollups_days" doc:"Days the roll-up tables keep a bucket."`
@@ -159,6 +159,7 @@ func ApplyRetention(ctx context.Context, st *chstore.Store, cfg RetentionConfig,
 	tables := []ttlTable{
 		{"audit_events", "timestamp", cfg.EventsDays, func(t TenantRetention) int { return t.EventsDays }, true},
 		{"alert_event_hits", "triggered_at", cfg.EventsDays, func(t TenantRetention) int { return t.EventsDays }, false},
+		{"dead_letters", "received_at", cfg.EventsDays, func(t TenantRetention) int { return t.EventsDays }, false},
 		{"alerts", "triggered_at", cfg.AlertsDays, func(t TenantRetention) int { return t.AlertsDays }, false},
 		{"actions", "requested_at", cfg.ActionsDays, func(t TenantRetention) int { return t.ActionsDays }, false},
 		{"rollup_activity_minute", "minute", cfg.RollupsDays, nil, false},

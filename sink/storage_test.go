@@ -32,7 +32,8 @@ func TestRetentionFromConfiguration(t *testing.T) {
 	log := zerolog.New(&logs)
 	cfg := DefaultStorageConfig().Retention
 	if !strings.Contains(e.engineFull(t, "audit_events"), "TTL toDateTime(timestamp) + toIntervalDay(400)") ||
-		!strings.Contains(e.engineFull(t, "alerts"), "toIntervalDay(1095)") || !strings.Contains(e.engineFull(t, "integrity_heads"), "toIntervalDay(14)") {
+		!strings.Contains(e.engineFull(t, "alerts"), "toIntervalDay(1095)") || !strings.Contains(e.engineFull(t, "integrity_heads"), "toIntervalDay(14)") ||
+		!strings.Contains(e.engineFull(t, "dead_letters"), "TTL toDateTime(received_at) + toIntervalDay(400)") {
 		t.Fatalf("defaults not applied by Migrate:\n%s\n%s", e.engineFull(t, "audit_events"), e.engineFull(t, "alerts"))
 	}
 	cfg.Tenants = []TenantRetention{{Tenant: "short'one", EventsDays: 30}, {Tenant: "long", EventsDays: 2000, AlertsDays: 3000}}
@@ -42,16 +43,17 @@ func TestRetentionFromConfiguration(t *testing.T) {
 			t.Fatal(err)
 		}
 		changes := strings.Count(logs.String(), "retention changed")
-		if run == 0 && changes != 3 { // audit_events, alert_event_hits, alerts
-			t.Fatalf("first apply changed %d tables, want 3:\n%s", changes, logs.String())
+		if run == 0 && changes != 4 { // audit_events, alert_event_hits, dead_letters, alerts
+			t.Fatalf("first apply changed %d tables, want 4:\n%s", changes, logs.String())
 		}
 		if run == 1 && changes != 0 {
 			t.Fatalf("applying the same retention again altered %d tables: it must be idempotent\n%s", changes, logs.String())
 		}
 	}
-	full := e.engineFull(t, "audit_events")
-	if !strings.Contains(full, `multiIf(tenant = 'short\'one', 30, tenant = 'long', 2000, 400)`) {
-		t.Fatalf("per-tenant TTL missing:\n%s", full)
+	for _, table := range []string{"audit_events", "dead_letters"} {
+		if full := e.engineFull(t, table); !strings.Contains(full, `multiIf(tenant = 'short\'one', 30, tenant = 'long', 2000, 400)`) {
+			t.Fatalf("per-tenant TTL of %s missing:\n%s", table, full)
+		}
 	}
 	cfg.EventsDays, cfg.Tenants = 0, nil
 	if err := ApplyRetention(t.Context(), e.st, cfg, log); err != nil {

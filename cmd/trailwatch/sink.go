@@ -23,9 +23,10 @@ import (
 func newSinkCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sink",
-		Short: "Store crm.activity, crm.alerts and crm.actions in ClickHouse",
-		Long: `Consumes crm.activity, crm.alerts and crm.actions as the consumer group
-sink.group and stores them in ClickHouse (audit_events, alerts, actions),
+		Short: "Store crm.activity, crm.alerts, crm.actions and dead letters in ClickHouse",
+		Long: `Consumes crm.activity, crm.alerts, crm.actions and the dead-letter topic as
+the consumer group sink.group and stores them in ClickHouse (audit_events,
+alerts, actions, dead_letters),
 committing Kafka offsets only after ClickHouse acknowledged the rows. Events
 are enriched (geo, directory) and hash-chained, with signed checkpoints
 (trailwatch verify checks them). Records that cannot be decoded go to the
@@ -72,7 +73,7 @@ func runSink(ctx context.Context, cfg *Config, log zerolog.Logger, reg prometheu
 		return err
 	}
 	tp := cfg.Kafka.Topics
-	s, err := sink.New(st, cfg.Sink, sink.Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name}, deps, log, reg)
+	s, err := sink.New(st, cfg.Sink, sink.Topics{Activity: tp.Activity.Name, Alerts: tp.Alerts.Name, Actions: tp.Actions.Name, DeadLetter: tp.DeadLetter.Name}, deps, log, reg)
 	if err != nil {
 		return err
 	}

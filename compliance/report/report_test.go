@@ -106,13 +106,29 @@ func TestBuiltinReports(t *testing.T) {
 		e.Object, e.Changes = event.Object{Type: "contact", ID: "003DS"}, []event.Change{{Field: "Phone", Old: "1", New: "2"}}
 	})
 	history.Store(t, st, evs, 0, func(e *event.Event) time.Time { return e.Timestamp.Add(2 * time.Second) })
+	// Rejects: hubspot's collector sent local times for its last 3 hours
+	// (5 in the last hour), one alert was malformed, another tenant had
+	// its own.
+	dead := func(tenant, stage, source, reason, field string, at time.Time) {
+		t.Helper()
+		if err := st.Exec(t.Context(), `INSERT INTO dead_letters (tenant, stage, reason, field, source, received_at, raw_size, raw, ingested_at, kafka_partition, kafka_offset)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenant, stage, reason, field, source, at, uint64(200), "masked", at, int32(0), int64(at.UnixMilli())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 15 {
+		dead("acme", "ingest", "hubspot", `timestamp: "…" has no UTC offset`, "timestamp", now.Add(-time.Duration(i*12+1)*time.Minute))
+	}
+	dead("acme", "sink", "", "alert is missing [rule.id]", "", now.Add(-2*time.Hour))
+	dead("globex", "ingest", "salesforce", "offset 12: not JSON", "", now.Add(-time.Minute))
 
 	defs, err := Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"audit-trail-health":   {"hubspot|0|", "|silent", "salesforce|2|"},
+		"audit-trail-health": {"hubspot|0|", "|silent", "salesforce|2|",
+			`ingest|hubspot|timestamp: "…" has no UTC offset|timestamp|5|15|3000|`, "sink||alert is missing [rule.id]||0|1|200|"},
 		"config-changes":       {"audit_settings_change", "FieldHistoryTracking: true → false"},
 		"exports-by-person":    {"005a|005a@acme.example|1|5000|5000"},
 		"failed-logins":        {"005x|005x@acme.example|RU|3|bad_password", "005x|005x@acme.example|BR|1", "RU|3|1"},
@@ -151,6 +167,9 @@ func TestBuiltinReports(t *testing.T) {
 				if !strings.Contains(text, w) {
 					t.Errorf("no row with %q in\n%s", w, text)
 				}
+			}
+			if d.Name == "audit-trail-health" && strings.Contains(text, "not JSON") {
+				t.Errorf("another tenant's rejects in acme's report:\n%s", text)
 			}
 			var page strings.Builder
 			if err := r.WriteHTML(&page); err != nil {

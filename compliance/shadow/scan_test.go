@@ -75,7 +75,7 @@ func TestLuhn(t *testing.T) {
 	}
 }
 
-func TestMaskEventAndAlert(t *testing.T) {
+func TestMaskEvent(t *testing.T) {
 	e := &event.Event{ID: "e1", Timestamp: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), Tenant: "acme",
 		Event:  event.Activity{Category: "data_change", Action: "update", Outcome: "success"},
 		User:   event.User{ID: "005a"},
@@ -104,15 +104,13 @@ func TestMaskEventAndAlert(t *testing.T) {
 		e.Changes[1].New != "jane@acme.example" || e.Changes[2].Old != "order ORD-2026-000123" {
 		t.Errorf("masked event: %+v", e.Changes)
 	}
-	a := Alert(e, hits, time.Date(2026, 11, 3, 9, 0, 1, 0, time.UTC))
-	if a.Rule.ID != RuleID || a.Group["object.id"] != "500X" || len(a.EventIDs) != 1 ||
-		a.Summary != "005a put card_number, email, us_ssn in changes.Description.new, changes.Notes.new of case 500X" {
-		t.Errorf("alert %+v", a)
+	if k := Kinds(hits); fmt.Sprint(k) != "[card_number email us_ssn]" {
+		t.Errorf("kinds %q", k)
 	}
-	if b := Alert(e, hits, time.Now()); b.ID != a.ID {
-		t.Error("alert id depends on the detection time")
+	if f := Fields(hits); fmt.Sprint(f) != "[changes.Description.new changes.Notes.new]" {
+		t.Errorf("fields %q", f)
 	}
-	for _, s := range a.Values["samples"].([]string) {
+	for _, s := range Samples(hits) {
 		if strings.Contains(s, "4111 1111 1111 1111") || strings.Contains(s, "123-45") || strings.Contains(s, "jane@") {
 			t.Errorf("unmasked sample %q", s)
 		}
@@ -141,4 +139,71 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("mask changed the length: %q → %q", s, m)
 		}
 	})
+}
+
+// TestFindLeavesTheEvent: Find reports what MaskEvent masks, in the same
+// fields, and changes nothing.
+func TestFindLeavesTheEvent(t *testing.T) {
+	mk := func() *event.Event {
+		return &event.Event{Event: event.Activity{Category: "data_access", Action: "report_run"},
+			Object:  event.Object{Type: "report", Name: "Calls for +44 20 7946 0958"},
+			Comment: "card 4111-1111-1111-1111",
+			Changes: []event.Change{{Field: "Phone", Old: "+44 20 7946 0958", New: "IBAN GB82 WEST 1234 5698 7654 32"}}}
+	}
+	e, m := mk(), mk()
+	found, masked := Find(e), MaskEvent(m)
+	if fmt.Sprint(found) != fmt.Sprint(masked) || len(found) != 3 {
+		t.Errorf("Find %v, MaskEvent %v", found, masked)
+	}
+	if !e.Equal(mk()) {
+		t.Errorf("Find changed the event: %+v", e)
+	}
+	if clean := (&event.Event{Event: event.Activity{Category: "data_change"}, Changes: []event.Change{{Field: "Stage", New: "Won"}}}); Find(clean) != nil {
+		t.Error("hits in a clean event")
+	}
+}
+
+func TestMaskRaw(t *testing.T) {
+	raw := []byte(`{"id":"e1","tenant":"acme","user":{"name":"jane@acme.example"},"comment":"card 4111 1111 1111 1111","timestamp":"2026-11-03T09:00:00Z"}`)
+	got := MaskRaw(raw)
+	want := `{"id":"e1","tenant":"acme","user":{"name":"j***@acme.example"},"comment":"card **** **** **** 1111","timestamp":"2026-11-03T09:00:00Z"}`
+	if string(got) != want || len(got) != len(raw) {
+		t.Errorf("MaskRaw:\n got %s\nwant %s", got, want)
+	}
+	if !strings.Contains(string(raw), "4111 1111 1111 1111") {
+		t.Error("MaskRaw changed its input")
+	}
+	clean := []byte(`{"id":"e2","records":12}`)
+	if g := MaskRaw(clean); &g[0] != &clean[0] {
+		t.Error("a clean input was copied")
+	}
+}
+
+// TestMisplaced: a value of a kind in a field named for it is where it
+// belongs; the same value elsewhere, or another kind there, is not.
+func TestMisplaced(t *testing.T) {
+	e := &event.Event{Event: event.Activity{Category: "data_change", Action: "update"}, Changes: []event.Change{
+		{Field: "IBAN", Old: "", New: "DE89 3704 0044 0532 0130 00"},
+		{Field: "Bank_Account__c", Old: "DE89370400440532013000", New: ""},
+		{Field: "CardNumber__c", Old: "", New: "4111111111111111"},
+		{Field: "SSN__c", Old: "", New: "123-45-6789"},
+		{Field: "Passport_No__c", Old: "", New: "passport X1234567"},
+		{Field: "Description", Old: "", New: "IBAN DE89 3704 0044 0532 0130 00"},
+		{Field: "IBAN", Old: "", New: "card 4111 1111 1111 1111"},
+	}, Comment: "card 4111 1111 1111 1111"}
+	hits := Find(e)
+	if len(hits) != 8 {
+		t.Fatalf("Find: %v", hits)
+	}
+	var got []string
+	for _, h := range Misplaced(hits) {
+		got = append(got, string(h.Kind)+" "+h.Where)
+	}
+	if want := "[iban changes.Description.new card_number changes.IBAN.new card_number comment]"; fmt.Sprint(got) != want {
+		t.Errorf("Misplaced: %v, want %s", got, want)
+	}
+	clean := hits[5:6]
+	if m := Misplaced(clean); &m[0] != &clean[0] {
+		t.Error("Misplaced copied hits it kept whole")
+	}
 }

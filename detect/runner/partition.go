@@ -283,7 +283,7 @@ func (p *partition) reject(ctx context.Context, m *kafka.Message, live bool, str
 		return nil
 	}
 	p.r.m.rejected.WithLabelValues(stream).Inc()
-	p.log.Warn().Int64("offset", m.Offset).Str("reason", reason).Msg("message rejected to the dead-letter topic")
+	p.log.Warn().Int64("offset", m.Offset).Str("reason", deadletter.RedactReason(reason)).Msg("message rejected to the dead-letter topic")
 	return p.deadLetter(ctx, deadletter.Reject{
 		Raw: m.Value, Key: m.Key, Reason: reason,
 		Origin: deadletter.FromKafka(m.Topic, m.Partition, m.Offset),

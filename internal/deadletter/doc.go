@@ -29,6 +29,7 @@
 // first MaxRaw (cut on a UTF-8 boundary for "raw"), with raw_size and
 // raw_sha256 of the whole, so that a record always fits in a Kafka message.
 // Text fields (reason, field, origin) are UTF-8, invalid bytes replaced
-// by U+FFFD; the input is always kept byte for byte (within MaxRaw).
+// by U+FFFD; the reason never repeats a value: what it quotes is replaced
+// by "…" (RedactReason), since it is logged, stored and reported; the input is always kept byte for byte (within MaxRaw).
 // The record's Kafka key is the rejected message's key when there was one.
 package deadletter

@@ -83,7 +83,7 @@ func NewRecord(stage string, r Reject, maxRaw int, now time.Time) Record {
 	rec := Record{
 		V:          Version,
 		Stage:      validUTF8(stage),
-		Reason:     validUTF8(r.Reason),
+		Reason:     validUTF8(RedactReason(r.Reason)),
 		Field:      validUTF8(r.Field),
 		RawSize:    len(r.Raw),
 		RawSHA256:  hex.EncodeToString(sum[:]),

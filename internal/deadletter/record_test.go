@@ -153,7 +153,7 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		if rec.RawTruncated && (!bytes.HasPrefix(raw, got) || len(got) > max) {
 			t.Fatalf("truncated round trip %q is not a prefix of at most %d bytes of %q", got, max, raw)
 		}
-		if back.Reason != strings.ToValidUTF8(reason, "\uFFFD") {
+		if back.Reason != strings.ToValidUTF8(deadletter.RedactReason(reason), "\uFFFD") {
 			t.Fatalf("reason %q != %q", back.Reason, reason)
 		}
 	})
@@ -181,4 +181,44 @@ func deref(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+func TestRedactReason(t *testing.T) {
+	for in, want := range map[string]string{
+		"timestamp: no UTC offset":                                   "timestamp: no UTC offset",
+		`client.ip: "4111 1111 1111 1111" is not an IPv4 address`:    `client.ip: "…" is not an IPv4 address`,
+		`labels["ssn"]: "123-45-6789" is longer than "x"`:            `labels["…"]: "…" is longer than "…"`,
+		`id: "a\"b@x.example" is already in this batch`:              `id: "…" is already in this batch`,
+		`event.category: "jane@acme.example..." is not one of login`: `event.category: "…" is not one of login`,
+		`open "jane@acme.example`:                                    `open "…"`,
+		`""`:                                                         `"…"`,
+	} {
+		if got := deadletter.RedactReason(in); got != want {
+			t.Errorf("RedactReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+	rec := deadletter.NewRecord("ingest", deadletter.Reject{Raw: []byte("x"), Reason: `user.timezone: "Jane Doe" is not an IANA time zone name`}, 10, at)
+	if rec.Reason != `user.timezone: "…" is not an IANA time zone name` {
+		t.Errorf("record reason %q", rec.Reason)
+	}
+}
+
+// FuzzRedactReason: what RedactReason leaves holds no quoted text but …,
+// and redacting again changes nothing.
+func FuzzRedactReason(f *testing.F) {
+	for _, s := range []string{`a: "b" c`, `"\"x\\"`, `open "x`, `labels["k"]: "v"`, `no quotes`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := deadletter.RedactReason(s)
+		if again := deadletter.RedactReason(got); again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
+		}
+		parts := strings.Split(got, `"`)
+		for i := 1; i < len(parts); i += 2 {
+			if parts[i] != deadletter.Redacted {
+				t.Fatalf("%q → %q keeps quoted text %q", s, got, parts[i])
+			}
+		}
+	})
 }

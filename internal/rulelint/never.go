@@ -498,7 +498,7 @@ func parse(text string) (ast.Node, error) {
 	cfg := conf.CreateNew()
 	for _, name := range []string{"count", "count_distinct", "distinct", "sum", "min", "max", "avg", "in_cidr", "is_private_ip",
 		"changed", "business_hours", "off_hours", "local_hour", "local_weekday", "is_weekend", "is_holiday",
-		"distance_km", "speed_kmh", "geo_distance_km", "duration"} {
+		"distance_km", "speed_kmh", "geo_distance_km", "duration", "shadow_data", "shadow_fields", "shadow_samples"} {
 		expr.Function(name, func(...any) (any, error) { return nil, nil })(cfg)
 		delete(cfg.Builtins, name)
 	}

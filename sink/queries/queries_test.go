@@ -23,8 +23,9 @@ var now = time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
 func ago(d time.Duration) time.Time { return now.Add(-d) }
 
 type fixture struct {
-	st  *chstore.Store
-	off int64
+	st   *chstore.Store
+	off  int64
+	dead int64 // the last dead-letter offset
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -122,6 +123,31 @@ func (f *fixture) seed(t *testing.T) {
 	f.alert(t, "al-5", "acme", "data.scrape", "medium", "", ago(time.Hour))
 	f.alert(t, "al-6", "acme", "export.bulk", "high", "P2", ago(10*24*time.Hour), "p2-export-old")
 	f.alert(t, "al-g", "globex", "export.bulk", "critical", "P1", ago(time.Hour), "globex-export")
+
+	// Rejects: a collector sending local times, events too large, a
+	// malformed alert; one read twice by a restarted sink; another
+	// tenant's, one of an unknown tenant and one older than a day.
+	for i := range 3 {
+		f.deadLetter(t, "acme", "ingest", "salesforce", `timestamp: "…" has no UTC offset`, "timestamp", ago(time.Duration(10+i)*time.Minute), 300)
+	}
+	f.deadLetter(t, "acme", "ingest", "salesforce", "event is 70000 bytes encoded, limit 65536", "", ago(3*time.Hour), 70000)
+	f.deadLetter(t, "acme", "ingest", "salesforce", "event is 81234 bytes encoded, limit 65536", "", ago(5*time.Hour), 81234)
+	f.deadLetter(t, "acme", "sink", "", "alert is missing [rule.id]", "", ago(2*time.Hour), 120)
+	f.dead-- // the same record again, at the same position
+	f.deadLetter(t, "acme", "sink", "", "alert is missing [rule.id]", "", ago(2*time.Hour), 120)
+	f.deadLetter(t, "globex", "ingest", "hubspot", "event.category: \"…\" is not one of authentication", "event.category", ago(time.Minute), 500)
+	f.deadLetter(t, "", "ingest", "", "offset 0: not JSON", "", ago(time.Minute), 10)
+	f.deadLetter(t, "acme", "ingest", "salesforce", "offset 3: not JSON", "", ago(30*time.Hour), 10)
+}
+
+// deadLetter stores a dead_letters row at the next dead-letter position.
+func (f *fixture) deadLetter(t *testing.T, tenant, stage, source, reason, field string, at time.Time, size uint64) {
+	t.Helper()
+	f.dead++
+	if err := f.st.Exec(t.Context(), `INSERT INTO dead_letters (tenant, stage, reason, field, source, received_at, raw_size, raw, ingested_at, kafka_partition, kafka_offset)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenant, stage, reason, field, source, at, size, "masked", at, int32(0), f.dead); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // run runs a named query and returns its rows as text, cells joined by |.
@@ -223,6 +249,11 @@ func TestNamedQueries(t *testing.T) {
 			"data.scrape|medium|1|1|11-10T11:00|11-10T11:00",
 			"auth.failures|low|1|1|11-10T06:00|11-10T06:00",
 		}},
+		{"rejected-by-reason", map[string]string{"tenant": "acme", "at": now.Format(time.RFC3339)}, []string{
+			"ingest|salesforce|timestamp: \"…\" has no UTC offset|timestamp|3|3|900|11-10T11:48|11-10T11:50",
+			"ingest|salesforce|event is N bytes encoded, limit N||0|2|151234|11-10T07:00|11-10T09:00",
+			"sink||alert is missing [rule.id]||0|1|120|11-10T10:00|11-10T10:00",
+		}},
 		{"top-risky-accounts", window(nil, 7*24*time.Hour), []string{
 			"P2|25|1|[auth.travel]|11-10T08:00",
 			"P1|20|2|[auth.failures export.bulk]|11-10T11:00",
@@ -276,7 +307,7 @@ func TestParseRejectsMismatches(t *testing.T) {
 		}
 	}
 	all, err := All()
-	if err != nil || len(all) != 24 {
+	if err != nil || len(all) != 25 {
 		t.Fatalf("library: %d queries, %v", len(all), err)
 	}
 }
