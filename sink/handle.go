@@ -301,8 +301,8 @@ func (s *Sink) adopt(b *batch, work map[chainKey]*integrity.State) {
 	for p, r := range b.ranges[s.topics.Activity] {
 		s.next[p] = r[1] + 1
 	}
-	for topic, ps := range b.ranges {
-		for p, r := range ps {
+	for _, topic := range []string{s.topics.Activity, s.topics.Alerts} {
+		for p, r := range b.ranges[topic] {
 			k := partKey{topic, p}
 			s.recent.adopt(k, b.stored[k], r[1]+1)
 		}

@@ -98,22 +98,22 @@ func (r *recentIDs) adopt(p partKey, keys []uint64, next int64) {
 type idRing struct {
 	set  map[uint64]struct{}
 	ring []uint64
+	max  int // keys kept
 	n    int // keys added, total
 }
 
 func newIDRing(capacity int) *idRing {
-	return &idRing{set: make(map[uint64]struct{}, min(capacity, 1<<16)), ring: make([]uint64, 0, min(capacity, 1<<16))}
+	return &idRing{set: map[uint64]struct{}{}, max: max(capacity, 1)}
 }
 
 func (r *idRing) add(k uint64) {
 	if _, ok := r.set[k]; ok {
 		return
 	}
-	capacity := cap(r.ring)
-	if len(r.ring) < capacity || capacity == 0 {
+	if len(r.ring) < r.max {
 		r.ring = append(r.ring, k)
 	} else {
-		i := r.n % capacity
+		i := r.n % r.max
 		delete(r.set, r.ring[i])
 		r.ring[i] = k
 	}
