@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/testenv"
@@ -54,7 +56,12 @@ func benchEvent(i int, base time.Time) event.Event {
 // decoded, chained and inserted into a fresh database of the embedded
 // ClickHouse, until every offset is committed. One iteration is one pass
 // over the N events; rows/s is the figure the issue sets a target for.
-// TW_BENCH_EVENTS sets N (default 200,000); TW_BENCH_BATCH the batch size.
+// TW_BENCH_EVENTS sets N (default 200,000); TW_BENCH_BATCH the batch size;
+// TW_BENCH_DROP_VIEWS a comma-separated list of materialized views to drop
+// before the run ("all": every view on audit_events), to measure what each
+// costs the insert. Besides rows/s it reports, per row, the time Handle
+// spent in each phase (decode, build, columns, insert, other) and the
+// time it was not running (wait: fetching, batching, committing).
 func BenchmarkSinkFromKafka(b *testing.B) {
 	n := 200_000
 	if v, err := strconv.Atoi(os.Getenv("TW_BENCH_EVENTS")); err == nil && v > 0 {
@@ -101,6 +108,7 @@ func BenchmarkSinkFromKafka(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(bytes))
 	var total, cpu time.Duration
+	var phases [nPhases]time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		ch := testenv.ClickHouse(b)
@@ -108,6 +116,7 @@ func BenchmarkSinkFromKafka(b *testing.B) {
 		if _, err := Migrate(b.Context(), st, DefaultStorageConfig(), zerolog.Nop()); err != nil {
 			b.Fatal(err)
 		}
+		dropViews(b, st)
 		iter++
 		cfg.Group = fmt.Sprintf("bench-%d", iter)
 		s, err := New(st, cfg, Topics{Activity: topic}, Deps{DeadLetter: dlq, Signer: key}, zerolog.Nop(), prometheus.NewRegistry())
@@ -139,6 +148,11 @@ func BenchmarkSinkFromKafka(b *testing.B) {
 		b.StopTimer()
 		total += time.Since(start)
 		cpu += processCPU() - startCPU
+		s.mu.Lock()
+		for i, d := range s.clock.total {
+			phases[i] += d
+		}
+		s.mu.Unlock()
 		cancel()
 		<-done
 		var rows uint64
@@ -153,6 +167,29 @@ func BenchmarkSinkFromKafka(b *testing.B) {
 	// the HTTP server and the engine's threads. On a shared machine it is
 	// steadier than wall time.
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*iter), "cpu-ns/row")
+	busy := time.Duration(0)
+	for i, d := range phases {
+		busy += d
+		b.ReportMetric(float64(d.Nanoseconds())/float64(n*iter), phaseNames[i]+"-ns/row")
+	}
+	b.ReportMetric(float64((total-busy).Nanoseconds())/float64(n*iter), "wait-ns/row")
+}
+
+// dropViews drops the materialized views TW_BENCH_DROP_VIEWS names.
+func dropViews(b *testing.B, st *chstore.Store) {
+	v := os.Getenv("TW_BENCH_DROP_VIEWS")
+	if v == "" {
+		return
+	}
+	views := strings.Split(v, ",")
+	if v == "all" {
+		views = []string{"rollup_activity_minute_mv", "rollup_exports_daily_mv", "rollup_failed_logins_hourly_mv"}
+	}
+	for _, name := range views {
+		if err := st.Exec(b.Context(), "DROP VIEW "+name); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // processCPU is the process's user and system CPU time so far.

@@ -44,6 +44,7 @@ type batch struct {
 func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.clock.start()
 	b := s.newBatch()
 	s.evs = s.evs[:0]
 	s.refs = s.refs[:0]
@@ -64,6 +65,8 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		}
 	}
 
+	s.clock.lap(phaseDecode)
+
 	if err := s.reloadStale(ctx, &b); err != nil {
 		return err
 	}
@@ -74,9 +77,11 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 	clear(s.inBatch)
 	heads := s.buildEvents(&b, work)
 	s.markAlerts(&b)
+	s.clock.lap(phaseBuild)
 	if err := integrity.InsertHeads(ctx, s.st, heads, BatchToken("integrity_heads", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
+	s.clock.lap(phaseOther)
 	if err := s.insertEvents(ctx, BatchToken("audit_events", b.ranges[s.topics.Activity])); err != nil {
 		return err
 	}
@@ -96,6 +101,7 @@ func (s *Sink) Handle(ctx context.Context, msgs []kafka.Message) error {
 		s.m.rejected.WithLabelValues(r.Origin.Topic).Inc()
 	}
 	s.adopt(&b, work)
+	s.clock.lap(phaseOther)
 	return nil
 }
 
@@ -276,7 +282,7 @@ func (s *Sink) insertEvents(ctx context.Context, token string) error {
 		return nil
 	}
 	start := time.Now()
-	b, err := s.st.PrepareBatch(insertSettings(ctx, token), auditrow.Insert)
+	b, err := s.st.PrepareBatch(auditrow.InsertContext(insertSettings(ctx, token)), auditrow.Insert)
 	if err != nil {
 		return fmt.Errorf("preparing the audit_events insert: %w", err)
 	}
@@ -284,6 +290,8 @@ func (s *Sink) insertEvents(ctx context.Context, token string) error {
 		_ = b.Abort()
 		return fmt.Errorf("audit_events batch: %w", err)
 	}
+	s.clock.lap(phaseColumns)
+	defer s.clock.lap(phaseInsert)
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("inserting %d events: %w", s.cols.Len(), err)
 	}

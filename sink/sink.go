@@ -75,6 +75,7 @@ type Sink struct {
 	next   map[int32]int64 // per activity partition: the offset after the last one handled
 	dirty  map[chainKey]bool
 	lastCp time.Time
+	clock  phaseClock
 
 	// Per-batch scratch, reused.
 	evs    []event.Event

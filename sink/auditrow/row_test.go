@@ -2,6 +2,7 @@ package auditrow
 
 import (
 	"reflect"
+	"regexp"
 	"testing"
 	"time"
 
@@ -72,7 +73,7 @@ func TestRoundTrip(t *testing.T) {
 		rows[i].RowFP, rows[i].ChainGap = Fingerprint(sum), 1
 		cols.Append(&rows[i])
 	}
-	b, err := st.PrepareBatch(t.Context(), Insert)
+	b, err := st.PrepareBatch(InsertContext(t.Context()), Insert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,3 +180,35 @@ func TestHashCoversEveryField(t *testing.T) {
 		t.Error("fields are not length-prefixed")
 	}
 }
+
+// TestWireTypes holds the types a batch sends to the migrated table's:
+// the same column for column, LowCardinality aside.
+func TestWireTypes(t *testing.T) {
+	st := migrated(t)
+	rs, err := st.Query(t.Context(), "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'audit_events' AND default_kind != 'ALIAS'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	table := map[string]string{}
+	for rs.Next() {
+		var name, typ string
+		if err := rs.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		table[name] = lowCardinality.ReplaceAllString(typ, "$1")
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(table) != len(columnNames) || len(wireTypes) != len(columnNames) {
+		t.Errorf("audit_events has %d stored columns; the batch names %d and types %d", len(table), len(columnNames), len(wireTypes))
+	}
+	for i, n := range columnNames {
+		if got, ok := table[n]; !ok || got != wireTypes[i] {
+			t.Errorf("column %s: the batch sends %s, the table holds %q (LowCardinality aside)", n, wireTypes[i], got)
+		}
+	}
+}
+
+var lowCardinality = regexp.MustCompile(`LowCardinality\(([^()]*)\)`)

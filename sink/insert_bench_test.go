@@ -1,0 +1,140 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/sink/auditrow"
+)
+
+// benchColumns is n benchmark events as one batch of audit_events
+// columns, as buildEvents leaves them.
+func benchColumns(n int) *auditrow.Columns {
+	base := time.Now().UTC().Add(-24 * time.Hour)
+	var c auditrow.Columns
+	var r auditrow.Row
+	var h auditrow.Hasher
+	for i := range n {
+		e := benchEvent(i, base)
+		auditrow.FromEvent(&r, &e, 0, int64(i), base)
+		r.RowFP = auditrow.Fingerprint(h.Hash(&r))
+		r.ChainGap = 1
+		c.Append(&r)
+		// FromEvent reuses r's slices; the columns keep copies in their
+		// arena, so the next event may overwrite them.
+	}
+	return &c
+}
+
+// BenchmarkAuditColumns measures handing one 20,000-row batch of columns
+// to clickhouse-go (its column encoding, before anything is sent): with
+// the types the table declares (wire=table: clickhouse-go asks the server
+// with DESCRIBE and builds LowCardinality dictionaries) and with the
+// plain types auditrow.InsertContext gives (wire=plain).
+func BenchmarkAuditColumns(b *testing.B) {
+	const n = 20_000
+	st := benchStore(b)
+	cols := benchColumns(n)
+	for _, tc := range []struct {
+		name string
+		ctx  func(context.Context) context.Context
+	}{
+		{"wire=table", func(ctx context.Context) context.Context { return ctx }},
+		{"wire=plain", auditrow.InsertContext},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				bt, err := st.PrepareBatch(tc.ctx(insertSettings(b.Context(), "t")), auditrow.Insert)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := cols.Send(bt); err != nil {
+					b.Fatal(err)
+				}
+				_ = bt.Abort()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/row")
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(n*b.N), "cpu-ns/row")
+		})
+	}
+}
+
+// BenchmarkAuditInsert measures inserting one 20,000-row batch into
+// audit_events through clickhouse-go and the embedded server, with the
+// roll-up views the migrations create and with each of them dropped.
+func BenchmarkAuditInsert(b *testing.B) {
+	all := []string{"rollup_activity_minute_mv", "rollup_exports_daily_mv", "rollup_failed_logins_hourly_mv"}
+	for _, tc := range []struct {
+		name     string
+		n        int
+		drop     []string
+		compress string
+	}{
+		{"rows=20000/views=all", 20_000, nil, "lz4"},
+		{"rows=20000/views=all/compression=none", 20_000, nil, "none"},
+		{"rows=20000/views=none", 20_000, all, "lz4"},
+		{"rows=20000/views=-activity_minute", 20_000, all[:1], "lz4"},
+		{"rows=20000/views=-exports_daily", 20_000, all[1:2], "lz4"},
+		{"rows=20000/views=-failed_logins", 20_000, all[2:], "lz4"},
+		{"rows=5000/views=all", 5_000, nil, "lz4"},
+		{"rows=100000/views=all", 100_000, nil, "lz4"},
+		{"rows=100000/views=none", 100_000, all, "lz4"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			n := tc.n
+			cols := benchColumns(n)
+			st := benchStoreCompressed(b, tc.compress)
+			for _, v := range tc.drop {
+				if err := st.Exec(b.Context(), "DROP VIEW "+v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			cpu := processCPU()
+			for b.Loop() {
+				i++
+				bt, err := st.PrepareBatch(auditrow.InsertContext(insertSettings(b.Context(), fmt.Sprint("t", i))), auditrow.Insert)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := cols.Send(bt); err != nil {
+					b.Fatal(err)
+				}
+				if err := bt.Send(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/row")
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(n*b.N), "cpu-ns/row")
+		})
+	}
+}
+
+func benchStore(b *testing.B) *chstore.Store { return benchStoreCompressed(b, "lz4") }
+
+// benchStoreCompressed is a migrated store whose client compresses the
+// data it sends with method.
+func benchStoreCompressed(b *testing.B, method string) *chstore.Store {
+	b.Helper()
+	ch := testenv.ClickHouse(b)
+	cfg := chstore.DefaultConfig()
+	cfg.URL, cfg.Database, cfg.User, cfg.Compression = ch.URL, ch.Database, ch.User, method
+	st, err := chstore.Open(b.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := Migrate(b.Context(), st, DefaultStorageConfig(), zerolog.Nop()); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
