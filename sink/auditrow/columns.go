@@ -262,7 +262,21 @@ func (c *Columns) Send(b driver.Batch) error {
 		c.ingest, c.partition, c.offset, c.fp, c.gap, c.skip,
 	}
 	for i, col := range cols {
-		if err := b.Column(i).Append(col); err != nil {
+		var err error
+		if arr, ok := col.([][]string); ok {
+			// clickhouse-go appends an array column's rows through
+			// reflection, boxing each; row by row it takes a typed path
+			// that boxes nothing for an empty array, which most are.
+			bc := b.Column(i)
+			for _, v := range arr {
+				if err = bc.AppendRow(v); err != nil {
+					break
+				}
+			}
+		} else {
+			err = b.Column(i).Append(col)
+		}
+		if err != nil {
 			return fmt.Errorf("column %s: %w", columnNames[i], err)
 		}
 	}
