@@ -43,7 +43,7 @@ var wireTypes = []string{
 	"Array(String)", "Array(String)", "Array(String)", "Nullable(UInt64)", "String", "Array(String)", "Array(String)",
 	"String", "String", "String", "String", "Array(String)", "Array(String)",
 	"String", "String", "String",
-	"DateTime64(3, 'UTC')", "Int32", "Int64", "UInt64", "UInt64",
+	"DateTime64(3, 'UTC')", "Int32", "Int64", "UInt64", "UInt64", "Bool",
 }
 
 var wireColumns = func() []clickhouse.ColumnNameAndType {
