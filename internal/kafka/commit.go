@@ -30,7 +30,9 @@ type committer struct {
 }
 
 // commitRound is one OffsetCommit request; done is closed once it is
-// answered, and err is its outcome.
+// answered, and err is its outcome: one partition refused fails the round
+// for every claim in it, which is conservative (a claim whose offset was in
+// fact stored commits it again next time).
 type commitRound struct {
 	done chan struct{}
 	err  error
