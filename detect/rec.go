@@ -48,17 +48,31 @@ func newRecShape(ns, nn, no int) *recShape {
 	if ns > maxRecValues || nn > maxRecValues || no > maxRecValues {
 		panic("detect: a projection wider than 255 values")
 	}
-	typ := reflect.StructOf([]reflect.StructField{
-		{Name: "H", Type: reflect.TypeFor[rec]()},
-		{Name: "S", Type: reflect.ArrayOf(ns, reflect.TypeFor[string]())},
-		{Name: "N", Type: reflect.ArrayOf(nn, reflect.TypeFor[float64]())},
-		{Name: "O", Type: reflect.ArrayOf(no, reflect.TypeFor[any]())},
-	})
+	// Empty arrays are left out: a struct ending in a zero-size field is
+	// padded by a word (so a pointer to that field stays inside the
+	// object), which made every rec without objects 8 bytes larger, and
+	// often a size class larger.
+	fields := []reflect.StructField{{Name: "H", Type: reflect.TypeFor[rec]()}}
+	for _, f := range []struct {
+		name string
+		n    int
+		typ  reflect.Type
+	}{{"S", ns, reflect.TypeFor[string]()}, {"N", nn, reflect.TypeFor[float64]()}, {"O", no, reflect.TypeFor[any]()}} {
+		if f.n > 0 {
+			fields = append(fields, reflect.StructField{Name: f.name, Type: reflect.ArrayOf(f.n, f.typ)})
+		}
+	}
+	typ := reflect.StructOf(fields)
 	// The accessors compute these offsets from the counts; check that the
 	// type agrees.
-	if typ.Field(1).Offset != recHeaderSize || typ.Field(2).Offset != recHeaderSize+uintptr(ns)*16 ||
-		typ.Field(3).Offset != recHeaderSize+uintptr(ns)*16+uintptr(nn)*8 {
-		panic("detect: unexpected rec layout")
+	want := map[string]uintptr{"S": recHeaderSize, "N": recHeaderSize + uintptr(ns)*16, "O": recHeaderSize + uintptr(ns)*16 + uintptr(nn)*8}
+	for i := 1; i < typ.NumField(); i++ {
+		if f := typ.Field(i); f.Offset != want[f.Name] {
+			panic("detect: unexpected rec layout")
+		}
+	}
+	if typ.Size() != recHeaderSize+uintptr(ns)*16+uintptr(nn)*8+uintptr(no)*16 {
+		panic("detect: unexpected rec size")
 	}
 	return &recShape{ns: uint8(ns), nn: uint8(nn), no: uint8(no), typ: typ, size: typ.Size()}
 }

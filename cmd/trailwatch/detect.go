@@ -46,7 +46,11 @@ configuration (docs/CONFIG.md).`,
 			if group != "" {
 				cfg.Detect.Group = group
 			}
-			return runRoles(cmd.Context(), cfg, logger(cfg), map[string]role{"detect": runDetect})
+			log := logger(cfg)
+			if limit, source := runner.SetMemoryLimit(cfg.Detect.MemoryLimit); limit > 0 {
+				log.Info().Int64("bytes", limit).Str("from", source).Msg("memory limit for the collector")
+			}
+			return runRoles(cmd.Context(), cfg, log, map[string]role{"detect": runDetect})
 		},
 	}
 	f := cmd.Flags()

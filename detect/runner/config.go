@@ -25,6 +25,7 @@ type Config struct {
 	StatsInterval    time.Duration `yaml:"stats_interval" doc:"How often per-rule state size and key counts are measured for the metrics (a walk over the state)."`
 	MaxPending       int           `yaml:"max_pending" doc:"Output messages per partition waiting for Kafka's acknowledgement before processing pauses."`
 	MaxFuture        time.Duration `yaml:"max_future" doc:"How far ahead of this machine's clock an event's timestamp may be; later ones go to the dead-letter topic (ingest checks this too)."`
+	MemoryLimit      int64         `yaml:"memory_limit_bytes" doc:"Soft memory limit of a detector process for the Go collector, in bytes; 0 means 90% of the container's (cgroup) memory limit, or none outside one. The GOMEMLIMIT environment variable, when set, wins."`
 	CacheTTL         time.Duration `yaml:"cache_ttl" doc:"How long a partition's state is kept in memory after a rebalance revoked it, to be reused without a restore if the partition comes back."`
 }
 
@@ -78,6 +79,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFuture <= 0 {
 		bad("max_future", "must be positive, got %s", c.MaxFuture)
+	}
+	if c.MemoryLimit < 0 {
+		bad("memory_limit_bytes", "must not be negative, got %d", c.MemoryLimit)
 	}
 	if c.CacheTTL < 0 {
 		bad("cache_ttl", "must not be negative, got %s", c.CacheTTL)

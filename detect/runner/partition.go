@@ -343,7 +343,7 @@ func (p *partition) timed(bg context.Context) {
 	if set := p.r.set.Load(); set != p.ps.set {
 		p.switchRules(set)
 	}
-	p.commit()
+	p.commitAsync()
 	now := time.Now()
 	if !now.Before(p.nextStats) {
 		p.nextStats = now.Add(p.r.cfg.StatsInterval)
@@ -364,15 +364,26 @@ func (p *partition) timed(bg context.Context) {
 	}
 }
 
-// commit commits the offset up to which every output is acknowledged.
+// commit commits the offset up to which every output is acknowledged, and
+// waits for the answer: for the last commit of a claim.
 func (p *partition) commit() {
 	acked := p.em.acked.Load()
 	if acked > p.committed {
 		if err := p.c.Commit(acked); err != nil {
 			p.log.Warn().Err(err).Int64("offset", acked).Msg("commit failed; the next owner re-processes from the last commit")
-		} else {
-			p.committed = acked
 		}
 	}
+	p.committed = p.c.Committed()
+	p.commitLag.Set(float64(p.ps.next - max(p.committed, 0)))
+}
+
+// commitAsync is commit without the wait, for the periodic commits: the
+// loop goes on processing while the coordinator answers (a commit's round
+// trip would otherwise hold every message behind it).
+func (p *partition) commitAsync() {
+	if err := p.c.CommitAsync(p.em.acked.Load()); err != nil {
+		p.log.Warn().Err(err).Msg("commit refused; the next owner re-processes from the last commit")
+	}
+	p.committed = p.c.Committed()
 	p.commitLag.Set(float64(p.ps.next - max(p.committed, 0)))
 }

@@ -25,13 +25,13 @@ import (
 // rebalance goes out with generation N+1, which the coordinator accepts, even
 // for a partition that now belongs to another member: its offset moves
 // back, or past messages the new owner has not processed (kafka-go #1308).
-// Generation.CommitOffsets sends generation N's id; the coordinator refuses
+// Our commits send generation N's id (groupRunner.commit); the coordinator refuses
 // it (ILLEGAL_GENERATION) once the group has moved on, and accepts it while
 // the group is still preparing the rebalance, when this member still owns
 // the partition. That is exactly the fencing we need.
 //
-// Offsets are committed synchronously, by us, after the work they cover is
-// durable; kafka-go's periodic commits (CommitInterval > 0), whose errors
+// Offsets are committed by us, after the work they cover is durable (the
+// claims' commits merged into shared requests, see committer); kafka-go's periodic commits (CommitInterval > 0), whose errors
 // reach only a logger, are not used. Reader.Stats, which resets its counters
 // on each call, is not used either: metrics are counted as messages pass.
 
@@ -281,13 +281,55 @@ func (g *groupRunner) resolve(ctx context.Context, gen *kafkago.Generation) ([]a
 
 // commit commits offsets (the next offset to read, per topic and partition)
 // with the generation that fetched them.
+//
+// The request goes through the client's transport, not through
+// Generation.CommitOffsets: that one shares the coordinator connection with
+// the heartbeats, and kafka-go's Conn has every goroutine waiting on it take
+// turns at peeking at the next response until it finds its own, a spin that
+// cost the detector a fifth of its CPU at 20,000 events/s and held its
+// commits behind the heartbeats (docs/PERFORMANCE.md "Alert latency"). The
+// request carries the same generation and member ids, so the coordinator
+// fences it the same way.
 func (g *groupRunner) commit(gen *kafkago.Generation, offsets map[string]map[int]int64) error {
-	if err := gen.CommitOffsets(offsets); err != nil {
+	err := g.commitOffsets(gen, offsets)
+	if err != nil {
 		g.m.commitErrors.WithLabelValues(g.group).Inc()
 		return fmt.Errorf("committing offsets of group %s in generation %d: %w", g.group, gen.ID, err)
 	}
 	g.m.commits.WithLabelValues(g.group).Inc()
 	return nil
+}
+
+func (g *groupRunner) commitOffsets(gen *kafkago.Generation, offsets map[string]map[int]int64) error {
+	if len(offsets) == 0 {
+		return nil
+	}
+	req := &kafkago.OffsetCommitRequest{
+		GroupID:      gen.GroupID,
+		GenerationID: int(gen.ID),
+		MemberID:     gen.MemberID,
+		Topics:       make(map[string][]kafkago.OffsetCommit, len(offsets)),
+	}
+	for topic, parts := range offsets {
+		for p, off := range parts {
+			req.Topics[topic] = append(req.Topics[topic], kafkago.OffsetCommit{Partition: p, Offset: off})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.ReadTimeout+g.cfg.WriteTimeout)
+	defer cancel()
+	res, err := g.client.OffsetCommit(ctx, req)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for topic, parts := range res.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				errs = append(errs, fmt.Errorf("%s/%d: %w", topic, p.Partition, p.Error))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // partitionReader reads one partition.

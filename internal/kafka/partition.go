@@ -97,9 +97,10 @@ func (c *PartitionConsumer) work(ctx context.Context, gen *kafkago.Generation, p
 		once  sync.Once
 		first error
 	)
+	cm := newCommitter(c.g, gen)
 	for _, a := range parts {
 		wg.Go(func() {
-			if err := c.consume(ctx, gen, a); err != nil {
+			if err := c.consume(ctx, gen, cm, a); err != nil {
 				once.Do(func() { first = err })
 				cancel() // one failed handler stops the others
 			}
@@ -109,10 +110,11 @@ func (c *PartitionConsumer) work(ctx context.Context, gen *kafkago.Generation, p
 	return first
 }
 
-func (c *PartitionConsumer) consume(ctx context.Context, gen *kafkago.Generation, a assignment) error {
+func (c *PartitionConsumer) consume(ctx context.Context, gen *kafkago.Generation, cm *committer, a assignment) error {
 	claim := &Claim{
 		g:         c.g,
 		gen:       gen,
+		cm:        cm,
 		a:         a,
 		next:      a.start,
 		committed: a.committed,
@@ -144,9 +146,15 @@ func (c *PartitionConsumer) consume(ctx context.Context, gen *kafkago.Generation
 type Claim struct {
 	g      *groupRunner
 	gen    *kafkago.Generation
+	cm     *committer
 	a      assignment
 	r      *partitionReader
 	gauges partitionGauges
+
+	// An asynchronous commit in flight (CommitAsync): its round and
+	// offset. Committed takes its outcome once the round is answered.
+	async     *commitRound
+	asyncNext int64
 
 	next      int64 // offset the reader starts at (until the first Fetch)
 	fetched   int64 // offset of the last message Fetch returned
@@ -166,8 +174,12 @@ func (c *Claim) Generation() int32 { return c.gen.ID }
 // Committed is the group's committed offset for the partition: the offset
 // of the next message to process. At assignment it is where the previous
 // owner (or this member) left off; after Commit it is what was committed.
-// NoOffset means the group never committed on this partition.
-func (c *Claim) Committed() int64 { return c.committed }
+// NoOffset means the group never committed on this partition. A
+// CommitAsync still in flight is not counted until it is answered.
+func (c *Claim) Committed() int64 {
+	c.reap(false)
+	return c.committed
+}
 
 // Bounds are the partition's log start and high watermark at assignment.
 func (c *Claim) Bounds() Bounds { return c.a.bounds }
@@ -244,32 +256,90 @@ func (c *Claim) Fetch(ctx context.Context) (Message, error) {
 }
 
 // Commit commits next, the offset of the next message to process (the last
-// processed offset + 1), for this partition and generation. Commit only
-// what is durable: alerts acknowledged, state snapshotted.
+// processed offset + 1), for this partition and generation, and returns
+// once the coordinator answered. Commit only what is durable: alerts
+// acknowledged, state snapshotted. The commits of a generation's claims are
+// merged into shared requests, one in flight at a time.
 //
 // An offset at or below the committed one is skipped (nil): while
 // replaying from before the committed offset, committing would move the
 // group backwards. An offset past the last fetched message + 1 is refused.
+// A CommitAsync in flight is waited for first (an error of its own is
+// logged, not returned), so after a nil return the group holds next.
 //
 // Commit may be called after ctx ended, before ConsumePartition returns:
 // while the group is still rebalancing, the coordinator accepts it. A failed
 // commit (ILLEGAL_GENERATION once the group moved on, or a broker error) is
 // not fatal: the messages after the last successful commit are delivered
 // again, to this member or the partition's next owner. It blocks up to
-// read_timeout.
+// read_timeout (twice, when a request is already in flight).
 func (c *Claim) Commit(next int64) error {
+	c.reap(true)
 	if next <= c.committed {
 		return nil
 	}
-	if limit := max(c.fetched+1, c.a.start); next > limit {
-		return fmt.Errorf("committing %s offset %d: past the last fetched message (next is %d)", c.a, next, limit)
+	if err := c.checkCommit(next); err != nil {
+		return err
 	}
-	if err := c.g.commit(c.gen, map[string]map[int]int64{c.a.topic: {c.a.partition: next}}); err != nil {
-		return fmt.Errorf("%s: %w", c.a, err)
+	r := c.cm.add(c.a.topic, c.a.partition, next)
+	<-r.done
+	if r.err != nil {
+		return fmt.Errorf("%s: %w", c.a, r.err)
 	}
 	c.committed = next
 	c.gauges.lag.Set(float64(c.highWater - next))
 	return nil
+}
+
+// CommitAsync is Commit without the wait: it queues next and returns, so
+// processing goes on while the request is in flight. Committed reports it
+// once the coordinator accepted it; a failure is logged and counted
+// (trailwatch_kafka_consumer_commit_errors_total), and a later commit
+// carries a larger offset anyway. It returns an error only for an offset
+// Commit would refuse. Use Commit for the last commit before returning from
+// ConsumePartition.
+func (c *Claim) CommitAsync(next int64) error {
+	c.reap(false)
+	if next <= c.committed || (c.async != nil && next <= c.asyncNext) {
+		return nil
+	}
+	if err := c.checkCommit(next); err != nil {
+		return err
+	}
+	c.async = c.cm.add(c.a.topic, c.a.partition, next)
+	c.asyncNext = next
+	return nil
+}
+
+func (c *Claim) checkCommit(next int64) error {
+	if limit := max(c.fetched+1, c.a.start); next > limit {
+		return fmt.Errorf("committing %s offset %d: past the last fetched message (next is %d)", c.a, next, limit)
+	}
+	return nil
+}
+
+// reap takes the outcome of the CommitAsync in flight once it is answered
+// (waiting for it if wait).
+func (c *Claim) reap(wait bool) {
+	if c.async == nil {
+		return
+	}
+	if wait {
+		<-c.async.done
+	}
+	select {
+	case <-c.async.done:
+	default:
+		return
+	}
+	if err := c.async.err; err != nil {
+		c.g.log.Warn().Err(err).Str("partition", c.a.String()).Int64("offset", c.asyncNext).
+			Msg("asynchronous commit failed; a later commit or the next owner covers it")
+	} else if c.asyncNext > c.committed {
+		c.committed = c.asyncNext
+		c.gauges.lag.Set(float64(c.highWater - c.committed))
+	}
+	c.async = nil
 }
 
 func (c *Claim) close() {

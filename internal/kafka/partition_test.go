@@ -329,3 +329,75 @@ func TestPartitionConsumerHandlerErrorStopsRun(t *testing.T) {
 		t.Errorf("handlers of the other partitions stopped: %v, want 0 and 2", stopped)
 	}
 }
+
+// TestPartitionConsumerCommitAsync has every partition's handler commit
+// asynchronously after each message, then once more synchronously: the
+// group ends up holding each partition's end, Committed reports an
+// asynchronous commit once it is answered, and an offset past what was
+// fetched is refused as Commit refuses it.
+func TestPartitionConsumerCommitAsync(t *testing.T) {
+	const partitions = 4
+	env := testenv.Kafka(t, testenv.KafkaPartitions(partitions))
+	cfg := env.Config
+	topic := cfg.Topics.Activity.Name
+	produce(t, cfg, topic, 0, 400)
+	ends := highWatermarks(t, env, topic)
+	group := env.Group("detect")
+
+	var mu sync.Mutex
+	var problems []string
+	done := map[int]bool{}
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	c := newPartitionConsumer(t, cfg, group, topic, kafka.PartitionHandlerFunc(func(ctx context.Context, c *kafka.Claim) error {
+		end := ends[c.Partition()]
+		next := c.Start()
+		for next < end {
+			m, err := c.Fetch(ctx)
+			if err != nil {
+				return nil
+			}
+			next = m.Offset + 1
+			if err := c.CommitAsync(next); err != nil {
+				fail("partition %d: CommitAsync(%d): %v", c.Partition(), next, err)
+			}
+		}
+		if err := c.CommitAsync(next + 1); err == nil {
+			fail("partition %d: CommitAsync past the last fetched message was accepted", c.Partition())
+		}
+		for c.Committed() < next && ctx.Err() == nil {
+			time.Sleep(time.Millisecond) // the last asynchronous commit is answered
+		}
+		if err := c.Commit(next); err != nil {
+			fail("partition %d: Commit(%d) after CommitAsync: %v", c.Partition(), next, err)
+		}
+		mu.Lock()
+		done[c.Partition()] = true
+		mu.Unlock()
+		<-ctx.Done()
+		return nil
+	}))
+	stop := running(t, c.Run)
+	eventually(t, "every partition to be consumed and committed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(done) == len(ends)
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	got := committed(t, cfg, group, topic, partitions)
+	for p, end := range ends {
+		if got[p] != end {
+			t.Errorf("partition %d: group committed %d, want %d", p, got[p], end)
+		}
+	}
+}
