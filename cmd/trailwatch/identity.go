@@ -25,26 +25,31 @@ import (
 )
 
 // resolveIdentities makes pub resolve every event against the directory
-// file of identity.directory (nothing when unset), reloading it while ctx
-// lasts.
-func resolveIdentities(ctx context.Context, cfg *Config, pub *ingest.Publisher, log zerolog.Logger, reg prometheus.Registerer) error {
+// file of identity.directory (nothing when unset), reloading it until ctx
+// ends or stop is called; stop returns once the reloading has stopped.
+func resolveIdentities(ctx context.Context, cfg *Config, pub *ingest.Publisher, log zerolog.Logger, reg prometheus.Registerer) (stop func(), err error) {
 	if cfg.Identity.Directory == "" {
-		return nil
+		return func() {}, nil
 	}
 	if err := cfg.Identity.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	r, err := identity.NewResolver(cfg.Identity, reg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w, err := identity.NewWatcher(cfg.Identity, r, log, reg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pub.SetResolver(r)
-	go func() { _ = w.Run(ctx) }() // ends with ctx
-	return nil
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(wctx)
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 func newIdentityCmd(a *app) *cobra.Command {

@@ -69,26 +69,28 @@ func (c IngestConfig) limits() ingest.Limits {
 func checkpointDir(cfg *Config) string { return filepath.Join(cfg.DataDir, "ingest", "checkpoints") }
 
 // publisher connects to Kafka (making sure the topics exist) and returns
-// the producer and the publisher over it; close the producer when done.
-func publisher(ctx context.Context, cfg *Config, log zerolog.Logger, reg prometheus.Registerer) (*kafka.Producer, *ingest.Publisher, error) {
+// the producer, the publisher over it (resolving identities when
+// configured), and the function that stops both: call it when done.
+func publisher(ctx context.Context, cfg *Config, log zerolog.Logger, reg prometheus.Registerer) (*kafka.Producer, *ingest.Publisher, func(), error) {
 	ectx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := kafka.EnsureTopics(ectx, cfg.Kafka); err != nil {
-		return nil, nil, fmt.Errorf("kafka: %w", err)
+		return nil, nil, nil, fmt.Errorf("kafka: %w", err)
 	}
 	p, err := kafka.NewProducer(cfg.Kafka, log, reg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	stopResolving := func() {}
 	pub, err := ingest.NewPublisher(p, cfg.Kafka.Topics, reg)
 	if err == nil {
-		err = resolveIdentities(ctx, cfg, pub, log, reg)
+		stopResolving, err = resolveIdentities(ctx, cfg, pub, log, reg)
 	}
 	if err != nil {
 		_ = p.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p, pub, nil
+	return p, pub, func() { stopResolving(); _ = p.Close() }, nil
 }
 
 // runIngestHTTP is the HTTP collector role (and, with ingest.run_pollers,
@@ -99,11 +101,11 @@ func runIngestHTTP(ctx context.Context, cfg *Config, log zerolog.Logger, reg pro
 		return err
 	}
 	log = log.With().Str("component", "ingest").Logger()
-	p, pub, err := publisher(ctx, cfg, log, reg)
+	p, pub, stop, err := publisher(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
+	defer stop()
 	health.AddCheck("kafka", p.Ready)
 	srv, err := httpin.New(cfg.Ingest.HTTP, pub, cfg.Ingest.limits(), log, reg, health.Handler())
 	if err != nil {
@@ -128,11 +130,11 @@ func runIngestPollers(names []string) role {
 			return err
 		}
 		log = log.With().Str("component", "ingest").Logger()
-		p, pub, err := publisher(ctx, cfg, log, reg)
+		p, pub, stop, err := publisher(ctx, cfg, log, reg)
 		if err != nil {
 			return err
 		}
-		defer p.Close()
+		defer stop()
 		health.AddCheck("kafka", p.Ready)
 		return runPollers(ctx, cfg, log, reg, pub, names)
 	}
@@ -201,11 +203,11 @@ func runIngestFile(ctx context.Context, cfg *Config, log zerolog.Logger, reg pro
 	if err != nil {
 		return filein.Summary{}, err
 	}
-	p, pub, err := publisher(ctx, cfg, log, reg)
+	_, pub, stop, err := publisher(ctx, cfg, log, reg)
 	if err != nil {
 		return filein.Summary{}, err
 	}
-	defer p.Close()
+	defer stop()
 	opts := filein.Options{Follow: r.follow, OnReject: func(file string, rj ingest.Rejected) {
 		prefix := "" // a file of a directory is named
 		if file != r.path {
