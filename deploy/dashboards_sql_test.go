@@ -177,6 +177,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// wantParity is how many panels of each dashboard say they show a named
+// query, so a description that loses the phrase is noticed.
+var wantParity = map[string]int{"account-investigation.json": 1, "soc-overview.json": 1, "record-history.json": 1}
+
 // mayBeEmpty are panels whose data the test cannot produce honestly: the
 // integrity checkpoints are signed by the sink itself, which this test
 // does not run (history.Store writes rows without the chain).
@@ -225,7 +229,7 @@ func TestDashboardQueriesRun(t *testing.T) {
 	for file, d := range loadDashboards(t) {
 		t.Run(strings.TrimSuffix(file, ".json"), func(t *testing.T) {
 			vars, multi := resolveVariables(t, conn, d, r, preferred)
-			ran := 0
+			ran, parity := 0, 0
 			for _, p := range allPanels(d.Panels) {
 				for _, tg := range p.Targets {
 					if tg.Datasource.Type != clickhouseType {
@@ -252,6 +256,10 @@ func TestDashboardQueriesRun(t *testing.T) {
 							t.Errorf("panel %q = %d, %v; want the %d distinct events stored", p.Title, got, err, data.events)
 						}
 					}
+					if m := namedIn.FindStringSubmatch(p.Description); m != nil {
+						checkNamedParity(t, conn, st, p.Title, m[1], sql, vars, r)
+						parity++
+					}
 					if n == 0 && !mayBeEmpty[p.Title] {
 						t.Errorf("panel %q returned no rows on the simulated pipeline\n%s", p.Title, sql)
 					}
@@ -259,6 +267,9 @@ func TestDashboardQueriesRun(t *testing.T) {
 			}
 			if ran == 0 {
 				t.Error("no ClickHouse panel ran")
+			}
+			if want := wantParity[file]; parity != want {
+				t.Errorf("%d panels compared with the named query they copy, want %d", parity, want)
 			}
 		})
 	}

@@ -63,12 +63,13 @@ type datasourceRef struct {
 }
 
 type panel struct {
-	ID         int           `json:"id"`
-	Type       string        `json:"type"`
-	Title      string        `json:"title"`
-	Datasource datasourceRef `json:"datasource"`
-	Targets    []target      `json:"targets"`
-	Panels     []panel       `json:"panels"` // a collapsed row's panels
+	ID          int           `json:"id"`
+	Type        string        `json:"type"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	Datasource  datasourceRef `json:"datasource"`
+	Targets     []target      `json:"targets"`
+	Panels      []panel       `json:"panels"` // a collapsed row's panels
 }
 
 type target struct {
