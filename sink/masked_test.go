@@ -27,7 +27,7 @@ func TestMaskedViewsHidePersonalFields(t *testing.T) {
 
 	var (
 		id, userID, userName, employee, network, agent, device, session, objName, comment, target, targetName string
-		fields, olds, news                                                                                  []string
+		fields, olds, news                                                                                    []string
 	)
 	if err := e.st.Conn().QueryRow(t.Context(), `SELECT id, user_id, user_name, user_employee_id, client_network, client_user_agent,
 		client_device_id, client_session_id, object_name, comment, target_user_id, target_user_name, change_field, change_old, change_new

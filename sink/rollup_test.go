@@ -30,23 +30,7 @@ func TestRollupsMatchTheEvents(t *testing.T) {
 	}
 	history.Store(t, e.st, evs, 0, nil)
 
-	for _, c := range []struct{ name, rollup, direct string }{
-		{"activity per minute",
-			`SELECT tenant, minute, category, action, outcome, sum(events) FROM rollup_activity_minute
-			 GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toStartOfMinute(toDateTime(timestamp, 'UTC')) AS minute, category, action, outcome, count() FROM audit_events
-			 GROUP BY ALL ORDER BY ALL`},
-		{"exports per person and day",
-			`SELECT tenant, day, person_key, sum(exports), sum(exported_records), max(max_records) FROM rollup_exports_daily
-			 GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toDate(timestamp, 'UTC') AS day, person_key, count(), sum(ifNull(records, 0)), max(ifNull(records, 0)) FROM audit_events
-			 WHERE category = 'export' AND outcome = 'success' GROUP BY ALL ORDER BY ALL`},
-		{"failed logins per person, country and hour",
-			`SELECT tenant, hour, person_key, country, sum(failures), sum(located) FROM rollup_failed_logins_hourly
-			 GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toStartOfHour(toDateTime(timestamp, 'UTC')) AS hour, person_key, geo_country, count(), countIf(geo_lat IS NOT NULL) FROM audit_events
-			 WHERE category = 'authentication' AND action = 'login' AND outcome = 'failure' GROUP BY ALL ORDER BY ALL`},
-	} {
+	for _, c := range rollupCases("audit_events") {
 		t.Run(c.name, func(t *testing.T) {
 			got, want := e.rowsText(t, c.rollup), e.rowsText(t, c.direct)
 			if len(want) == 0 {
@@ -140,23 +124,32 @@ func TestRollupsCountRedeliveriesOnce(t *testing.T) {
 		t.Errorf("rollup_alerts_hourly counts %d alerts, want 1", n)
 	}
 	distinct := `(SELECT * FROM audit_events ORDER BY kafka_partition, kafka_offset LIMIT 1 BY id)`
-	for _, c := range []struct{ name, rollup, direct string }{
-		{"activity per minute",
-			`SELECT tenant, minute, category, action, outcome, sum(events) FROM rollup_activity_minute GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toStartOfMinute(toDateTime(timestamp, 'UTC')) AS minute, category, action, outcome, count() FROM ` + distinct + `
-			 GROUP BY ALL ORDER BY ALL`},
-		{"exports per person and day",
-			`SELECT tenant, day, person_key, sum(exports), sum(exported_records), max(max_records) FROM rollup_exports_daily GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toDate(timestamp, 'UTC') AS day, person_key, count(), sum(ifNull(records, 0)), max(ifNull(records, 0)) FROM ` + distinct + `
-			 WHERE category = 'export' AND outcome = 'success' GROUP BY ALL ORDER BY ALL`},
-		{"failed logins per person, country and hour",
-			`SELECT tenant, hour, person_key, country, sum(failures), sum(located) FROM rollup_failed_logins_hourly GROUP BY ALL ORDER BY ALL`,
-			`SELECT tenant, toStartOfHour(toDateTime(timestamp, 'UTC')) AS hour, person_key, geo_country, count(), countIf(geo_lat IS NOT NULL) FROM ` + distinct + `
-			 WHERE category = 'authentication' AND action = 'login' AND outcome = 'failure' GROUP BY ALL ORDER BY ALL`},
-	} {
+	for _, c := range rollupCases(distinct) {
 		got, want := e.rowsText(t, c.rollup), e.rowsText(t, c.direct)
 		if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: roll-up %v, distinct events %v", c.name, got, want)
 		}
+	}
+}
+
+// rollupCases pairs each event roll-up, read back, with the same
+// aggregate computed from source (audit_events, or a subquery of it).
+func rollupCases(source string) []struct{ name, rollup, direct string } {
+	return []struct{ name, rollup, direct string }{
+		{"activity per minute",
+			`SELECT tenant, minute, category, action, outcome, sum(events) FROM rollup_activity_minute
+			 GROUP BY ALL ORDER BY ALL`,
+			`SELECT tenant, toStartOfMinute(toDateTime(timestamp, 'UTC')) AS minute, category, action, outcome, count() FROM ` + source + `
+			 GROUP BY ALL ORDER BY ALL`},
+		{"exports per person and day",
+			`SELECT tenant, day, person_key, sum(exports), sum(exported_records), max(max_records) FROM rollup_exports_daily
+			 GROUP BY ALL ORDER BY ALL`,
+			`SELECT tenant, toDate(timestamp, 'UTC') AS day, person_key, count(), sum(ifNull(records, 0)), max(ifNull(records, 0)) FROM ` + source + `
+			 WHERE category = 'export' AND outcome = 'success' GROUP BY ALL ORDER BY ALL`},
+		{"failed logins per person, country and hour",
+			`SELECT tenant, hour, person_key, country, sum(failures), sum(located) FROM rollup_failed_logins_hourly
+			 GROUP BY ALL ORDER BY ALL`,
+			`SELECT tenant, toStartOfHour(toDateTime(timestamp, 'UTC')) AS hour, person_key, geo_country, count(), countIf(geo_lat IS NOT NULL) FROM ` + source + `
+			 WHERE category = 'authentication' AND action = 'login' AND outcome = 'failure' GROUP BY ALL ORDER BY ALL`},
 	}
 }

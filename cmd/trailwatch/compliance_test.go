@@ -165,6 +165,17 @@ func TestRevertApplyThroughSalesforce(t *testing.T) {
 	if stage["006000000000001"] != "Prospecting" || stage["006000000000002"] != "Qualification" {
 		t.Errorf("records after the rollback: %v", stage)
 	}
+	statuses := revertStatuses(t, kenv)
+	if want := map[string]int{"dry_run/skipped": 2, "enforce/executing": 2, "enforce/done": 2}; fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("action records %v, want %v", statuses, want)
+	}
+}
+
+// revertStatuses counts the rollback's action records on the actions
+// topic by mode and status, checking each is a revert_field of tenant
+// acme recorded for jane.
+func revertStatuses(t *testing.T, kenv testenv.KafkaEnv) map[string]int {
+	t.Helper()
 	statuses := map[string]int{}
 	for _, m := range kenv.ReadTopic(t, kenv.Config.Topics.Actions.Name) {
 		var a alert.Action
@@ -173,7 +184,5 @@ func TestRevertApplyThroughSalesforce(t *testing.T) {
 		}
 		statuses[a.Mode+"/"+a.Status]++
 	}
-	if want := map[string]int{"dry_run/skipped": 2, "enforce/executing": 2, "enforce/done": 2}; fmt.Sprint(statuses) != fmt.Sprint(want) {
-		t.Errorf("action records %v, want %v", statuses, want)
-	}
+	return statuses
 }

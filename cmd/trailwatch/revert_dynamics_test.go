@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/respond/fakes"
-	"github.com/trailwatch/trailwatch/schemas/alert"
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
@@ -72,14 +70,7 @@ func TestRevertApplyThroughDynamics(t *testing.T) {
 	if out, err := trailwatch(t, append(args, "--enforce")...); err != nil || patches() != 2 || !strings.Contains(out, "already holds") {
 		t.Fatalf("re-run: %v, %d patches\n%s", err, patches(), out)
 	}
-	statuses := map[string]int{}
-	for _, m := range kenv.ReadTopic(t, kenv.Config.Topics.Actions.Name) {
-		var a alert.Action
-		if err := json.Unmarshal(m.Value, &a); err != nil || a.Type != "revert_field" || a.Actor != "jane" || string(m.Key) != "acme" {
-			t.Errorf("action record %s: %v", m.Value, err)
-		}
-		statuses[a.Mode+"/"+a.Status]++
-	}
+	statuses := revertStatuses(t, kenv)
 	if want := map[string]int{"dry_run/skipped": 4, "enforce/executing": 4, "enforce/done": 4, "enforce/skipped": 4}; fmt.Sprint(statuses) != fmt.Sprint(want) {
 		t.Errorf("action records %v, want %v", statuses, want)
 	}
