@@ -39,7 +39,8 @@ type deadRow struct {
 }
 
 // decodeDeadLetter turns a dead-letter record into a row: its input masked
-// (shadow.MaskRaw) and cut to dead_letter_raw_bytes. A record that is not
+// (the tracking policy's fields, tracking.Filter.MaskRaw, then shadow data,
+// shadow.MaskRaw) and cut to dead_letter_raw_bytes. A record that is not
 // one is stored too, as a row of stage unreadable with its bytes masked as
 // the input: it is never dead-lettered again, which would loop.
 func (s *Sink) decodeDeadLetter(b *batch, m *kafka.Message) {
@@ -68,6 +69,14 @@ func (s *Sink) decodeDeadLetter(b *batch, m *kafka.Message) {
 	}
 	if r.tenant == "" {
 		r.tenant = tenantOf(raw)
+	}
+	// The tracking policy's masked and removed fields first: where it
+	// cannot be applied, none of the bytes are kept (raw_size and
+	// raw_sha256 still describe them).
+	if masked, ok := s.track.MaskRaw(raw); ok {
+		raw = masked
+	} else {
+		raw, r.truncated = nil, true
 	}
 	raw = shadow.MaskRaw(raw)
 	if n := s.cfg.DeadLetterRawBytes; len(raw) > n {

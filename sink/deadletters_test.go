@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailwatch/trailwatch/compliance/tracking"
 	"github.com/trailwatch/trailwatch/internal/deadletter"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 )
@@ -139,4 +140,44 @@ func boolStr(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// TestDeadLettersKeepTheFieldPolicy: with a tracking policy that masks a
+// field, a rejected event's stored bytes have that field masked, and
+// bytes the policy cannot be applied to (here a vendor record) are not
+// stored at all; nothing of either value reaches ClickHouse.
+func TestDeadLettersKeepTheFieldPolicy(t *testing.T) {
+	e := newEnv(t)
+	cfg := DefaultConfig()
+	cfg.Tracking = tracking.Config{Policies: []tracking.Policy{{Tenant: "acme",
+		Sensitive: []tracking.Sensitive{{Field: "TaxId__c", Mask: "last", Keep: 2}}}}}
+	s := e.newSinkWith(t, Deps{}, cfg)
+	tp := e.topics()
+	at := baseTime.Add(time.Minute)
+	event := deadletter.NewRecord("sink", deadletter.Reject{
+		Raw:    []byte(`{"id":"x","tenant":"acme","event":{"category":"data_change"},"timestamp":"bad","changes":[{"field":"TaxId__c","old":"987654321","new":"123456789"}]}`),
+		Reason: "timestamp: bad", Origin: deadletter.FromKafka(tp.Activity, 0, 5), ReceivedAt: at}, deadletter.MaxRaw, at)
+	vendor := deadletter.NewRecord("ingest", deadletter.Reject{
+		Raw:    []byte(`{"Field":"TaxId__c","OldValue":"987654321","NewValue":"123456789"}`),
+		Reason: "no CreatedDate", Origin: deadletter.Origin{Source: "salesforce-fieldhistory", Tenant: "acme"}, ReceivedAt: at}, deadletter.MaxRaw, at)
+	msgs := []kafka.Message{}
+	for i, rec := range []any{event, vendor} {
+		b, _ := json.Marshal(rec)
+		msgs = append(msgs, kafka.Message{Topic: tp.DeadLetter, Partition: 0, Offset: int64(i), Value: b, Time: at})
+	}
+	if err := s.Handle(t.Context(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, "SELECT count() FROM dead_letters"); n != 2 {
+		t.Fatalf("dead_letters holds %d rows, want 2", n)
+	}
+	if n := e.count(t, "SELECT count() FROM dead_letters WHERE raw LIKE '%987654321%' OR raw LIKE '%123456789%'"); n != 0 {
+		t.Errorf("%d dead letters hold the masked field's value", n)
+	}
+	if n := e.count(t, `SELECT count() FROM dead_letters WHERE kafka_offset = 0 AND raw LIKE '%"old":"****21"%' AND raw LIKE '%"new":"****89"%'`); n != 1 {
+		t.Error("the rejected event's bytes are not stored with the field masked as stored events have it")
+	}
+	if n := e.count(t, "SELECT count() FROM dead_letters WHERE kafka_offset = 1 AND raw = '' AND raw_truncated AND raw_size > 0 AND length(raw_sha256) = 64"); n != 1 {
+		t.Error("the vendor record's bytes are stored although the policy cannot be applied to them")
+	}
 }

@@ -1,9 +1,11 @@
 package tracking
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -249,4 +251,87 @@ func Keeps(level, category string) bool {
 		}
 	}
 	return false
+}
+
+// MasksFields reports whether any policy removes or masks fields.
+func (f *Filter) MasksFields() bool {
+	if f == nil {
+		return false
+	}
+	for _, c := range f.byKey {
+		if c.fields != nil || c.sensitive != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// MaskRaw applies the field rules to the bytes of a record that could not
+// be stored as an event (a dead letter), so that a value the policy masks
+// or removes from stored events is not stored through the dead letter
+// either. When no policy touches fields, raw is returned as it is. Else
+// raw keeps its bytes only if it is a canonical event as JSON (an object
+// with a string tenant and an event object) whose changes, if any, are
+// objects with a string field: the changes are filtered and masked as
+// Apply does, and the object is encoded again. Anything else (not JSON,
+// vendor shapes, changes of another shape) could hold a masked field's
+// value where no rule can find it: ok is false and nothing of it may be
+// stored.
+func (f *Filter) MaskRaw(raw []byte) (out []byte, ok bool) {
+	if !f.MasksFields() {
+		return raw, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || dec.More() {
+		return nil, false
+	}
+	tenant, okT := obj["tenant"].(string)
+	if _, okE := obj["event"].(map[string]any); !okT || !okE {
+		return nil, false
+	}
+	source := ""
+	if src, ok := obj["source"].(map[string]any); ok {
+		source, _ = src["system"].(string)
+	}
+	c := f.policy(tenant, source)
+	chs, has := obj["changes"]
+	if c == nil || !has || (c.fields == nil && c.sensitive == nil) {
+		return raw, true
+	}
+	list, isList := chs.([]any)
+	if !isList {
+		return nil, false
+	}
+	kept := make([]any, 0, len(list))
+	for _, item := range list {
+		ch, isObj := item.(map[string]any)
+		field, isStr := ch["field"].(string)
+		if !isObj || !isStr {
+			return nil, false
+		}
+		name := strings.ToLower(field)
+		if c.fields[name] {
+			continue
+		}
+		if s, sensitive := c.sensitive[name]; sensitive {
+			for _, k := range []string{"old", "new"} {
+				switch v := ch[k].(type) {
+				case string:
+					ch[k] = f.mask(tenant, s, v)
+				case nil:
+				default:
+					return nil, false // a value that is not text: not maskable as Apply masks
+				}
+			}
+		}
+		kept = append(kept, ch)
+	}
+	obj["changes"] = kept
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }

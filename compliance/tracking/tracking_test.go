@@ -126,3 +126,39 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// TestMaskRaw: a dead letter's bytes get the field rules of stored
+// events, and bytes the rules cannot be applied to are not kept.
+func TestMaskRaw(t *testing.T) {
+	f, err := New(Config{Policies: []Policy{{Tenant: "acme", ExcludeFields: []string{"Description"},
+		Sensitive: []Sensitive{{Field: "TaxId__c", Mask: "last", Keep: 2}}}}}, "sink.tracking")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, raw, want string
+		ok             bool
+	}{
+		{"masked and removed",
+			`{"tenant":"acme","event":{"category":"data_change"},"timestamp":"yesterday","changes":[{"field":"taxid__C","old":"123456789","new":""},{"field":"Description","old":"a","new":"b"},{"field":"Stage","old":"x","new":"y"}]}`,
+			`{"changes":[{"field":"taxid__C","new":"","old":"****89"},{"field":"Stage","new":"y","old":"x"}],"event":{"category":"data_change"},"tenant":"acme","timestamp":"yesterday"}`, true},
+		{"another tenant's policy-free event", `{"tenant":"globex","event":{},"changes":[{"field":"TaxId__c","old":"123456789"}]}`,
+			`{"tenant":"globex","event":{},"changes":[{"field":"TaxId__c","old":"123456789"}]}`, true},
+		{"no changes", `{"tenant":"acme","event":{},"comment":"x"}`, `{"tenant":"acme","event":{},"comment":"x"}`, true},
+		{"not JSON", `{"tenant":"acme","changes":[{"field":"TaxId__c","old":"123456789"`, "", false},
+		{"a vendor shape", `{"Field":"TaxId__c","OldValue":"123456789"}`, "", false},
+		{"changes not a list", `{"tenant":"acme","event":{},"changes":{"TaxId__c":"123456789"}}`, "", false},
+		{"a change without a field name", `{"tenant":"acme","event":{},"changes":[{"old":"123456789"}]}`, "", false},
+		{"a sensitive value that is not text", `{"tenant":"acme","event":{},"changes":[{"field":"TaxId__c","old":123456789}]}`, "", false},
+		{"two values", `{"tenant":"acme","event":{}} {"x":1}`, "", false},
+	} {
+		got, ok := f.MaskRaw([]byte(c.raw))
+		if ok != c.ok || string(got) != c.want {
+			t.Errorf("%s: %s, %v; want %s, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+	plain, _ := New(Config{Policies: []Policy{{Level: Basic}}}, "sink.tracking")
+	if got, ok := plain.MaskRaw([]byte("anything")); !ok || string(got) != "anything" {
+		t.Errorf("a policy that touches no field changed the bytes: %q %v", got, ok)
+	}
+}
