@@ -137,7 +137,7 @@ func TestMaskRaw(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, raw, want string
-		ok             bool
+		ok              bool
 	}{
 		{"masked and removed",
 			`{"tenant":"acme","event":{"category":"data_change"},"timestamp":"yesterday","changes":[{"field":"taxid__C","old":"123456789","new":""},{"field":"Description","old":"a","new":"b"},{"field":"Stage","old":"x","new":"y"}]}`,
