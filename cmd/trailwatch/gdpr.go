@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/sink/gdpr"
 )
 
@@ -28,12 +27,8 @@ docs/STORAGE.md. A summary goes to standard error.`,
 			if tenant == "" || user == "" {
 				return fmt.Errorf("--tenant and --user are required")
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

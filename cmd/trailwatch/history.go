@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance"
-	"github.com/trailwatch/trailwatch/internal/chstore"
 )
 
 func newHistoryCmd(a *app) *cobra.Command {
@@ -53,12 +52,8 @@ and with --access who viewed or exported it. See docs/COMPLIANCE.md.`,
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -252,11 +252,7 @@ integrations with an owner) and import it again.`,
 			if err != nil || d <= 0 {
 				return fmt.Errorf("--since: %q is not a positive duration (168h)", since)
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
-			st, err := chstore.Open(cmd.Context(), cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance"
-	"github.com/trailwatch/trailwatch/internal/chstore"
 )
 
 func newLevelsCmd(a *app) *cobra.Command {
@@ -41,12 +40,8 @@ lowering a level, not after.`,
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/sink"
 )
 
@@ -15,12 +14,8 @@ func newMigrateCmd(a *app) *cobra.Command {
 		Short: "Apply the ClickHouse migrations and retention (idempotent; the sink also does it on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			cfg, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

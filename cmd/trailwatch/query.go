@@ -13,7 +13,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/spf13/cobra"
 
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/sink/queries"
 )
 
@@ -71,12 +70,8 @@ the SQL. Times are RFC 3339, a date, now, or now-<n>d/h/m.`,
 					return err
 				}
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/compliance"
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/respond/adapter/dynamics"
 	"github.com/trailwatch/trailwatch/respond/adapter/registry"
 	"github.com/trailwatch/trailwatch/respond/adapter/salesforce"
@@ -102,12 +101,8 @@ wait the CRM asks for (at most a minute). See docs/COMPLIANCE.md.`,
 			if err := errors.Join(errs...); err != nil {
 				return err
 			}
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			cfg, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+	"github.com/trailwatch/trailwatch/internal/chstore"
+)
 
 // app is what every subcommand shares: the global flags and, through
 // them, the configuration.
@@ -43,4 +48,19 @@ func newRootCmd() *cobra.Command {
 		newReportCmd(a),
 	)
 	return root
+}
+
+// openStore loads the configuration and opens its ClickHouse store, for
+// the commands that read or write ClickHouse once; close the store when
+// done.
+func (a *app) openStore(ctx context.Context) (*Config, *chstore.Store, error) {
+	cfg, err := a.flags.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }

@@ -42,12 +42,8 @@ histories start as the live detector's would.`,
   trailwatch rules backtest --rules my-rules --rule data.record_scraping --since 2026-10-01 --until 2026-11-01 --tenant acme --out alerts.ndjson`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.flags.load()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := chstore.Open(ctx, cfg.ClickHouse, logger(cfg))
+			_, st, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}
