@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Roles a user can have.
@@ -16,6 +18,11 @@ const (
 	RoleAdmin  = "admin"  // any statement
 	RoleWriter = "writer" // INSERT … FORMAT/VALUES with data, nothing else
 	RoleReader = "reader" // read-only queries, checked by the engine
+	// RoleAuditor is a reader that may read only what the auditor role of
+	// a ClickHouse server may (schemas/clickhouse/0006_access_control.sql):
+	// the *_masked views, the activity and alert roll-ups and the
+	// integrity checkpoints.
+	RoleAuditor = "auditor"
 )
 
 // Config configures the embedded ClickHouse HTTP server.
@@ -38,8 +45,13 @@ type User struct {
 	// users.xml password_sha256_hex. Empty means no password.
 	PasswordSHA256Hex string `yaml:"password_sha256_hex" doc:"Hex SHA-256 of the password (echo -n secret | sha256sum). Empty: no password."`
 	PasswordFile      string `yaml:"password_file" doc:"File holding the password in clear (its SHA-256 is taken at start); an alternative to password_sha256_hex."`
-	Role              string `yaml:"role" doc:"admin (anything), writer (inserts only) or reader (read-only queries)."`
+	Role              string `yaml:"role" doc:"admin (anything), writer (inserts only), reader (read-only queries) or auditor (read-only, the masked views, activity and alert roll-ups and integrity checkpoints only)."`
+	// Tenant scopes a reader or auditor to one tenant (scope.go).
+	Tenant string `yaml:"tenant" doc:"For a reader or auditor: the one tenant whose rows the user sees. Every table or view with a tenant column is filtered to it; tables without one are refused."`
 }
+
+// maxTenantLen bounds a tenant id, as the canonical event's other ids are.
+const maxTenantLen = 128
 
 // DefaultConfig is a loopback listener with the password-less admin user
 // default, as a fresh ClickHouse server has.
@@ -89,9 +101,17 @@ func (c *Config) Validate() error {
 		}
 		seen[u.Name] = true
 		switch u.Role {
-		case RoleAdmin, RoleWriter, RoleReader:
+		case RoleAdmin, RoleWriter, RoleReader, RoleAuditor:
 		default:
-			errs = append(errs, fmt.Errorf("%s.role: %q, want admin, writer or reader", where, u.Role))
+			errs = append(errs, fmt.Errorf("%s.role: %q, want admin, writer, reader or auditor", where, u.Role))
+		}
+		if u.Tenant != "" {
+			if u.Role != RoleReader && u.Role != RoleAuditor {
+				errs = append(errs, fmt.Errorf("%s.tenant: only a reader or an auditor can be scoped to a tenant (role is %q)", where, u.Role))
+			}
+			if len(u.Tenant) > maxTenantLen || strings.IndexFunc(u.Tenant, unicode.IsControl) >= 0 || !utf8.ValidString(u.Tenant) {
+				errs = append(errs, fmt.Errorf("%s.tenant: must be valid UTF-8 of at most %d bytes without control characters", where, maxTenantLen))
+			}
 		}
 		if u.PasswordSHA256Hex != "" && u.PasswordFile != "" {
 			errs = append(errs, fmt.Errorf("%s: set password_sha256_hex or password_file, not both", where))
@@ -123,15 +143,23 @@ func isLoopback(host string) bool {
 
 // principal is an authenticated user with the password hash resolved.
 type principal struct {
-	name string
-	role string
-	hash []byte // sha256 of the password; nil when there is none
+	name   string
+	role   string
+	tenant string // the one tenant a scoped reader sees; empty: all
+	hash   []byte // sha256 of the password; nil when there is none
 }
+
+// readOnly says whether the user may only read (reader or auditor).
+func (p *principal) readOnly() bool { return p.role == RoleReader || p.role == RoleAuditor }
+
+// scoped says whether the user's reads are limited to some tables or
+// rows, which the guard enforces (scope.go).
+func (p *principal) scoped() bool { return p.role == RoleAuditor || p.tenant != "" }
 
 func loadUsers(users []User) (map[string]*principal, error) {
 	out := make(map[string]*principal, len(users))
 	for _, u := range users {
-		p := &principal{name: u.Name, role: u.Role}
+		p := &principal{name: u.Name, role: u.Role, tenant: u.Tenant}
 		switch {
 		case u.PasswordSHA256Hex != "":
 			p.hash, _ = hex.DecodeString(u.PasswordSHA256Hex)

@@ -24,6 +24,11 @@ func TestConfigValidate(t *testing.T) {
 		{"bad role and duplicate", "127.0.0.1:0", []User{{Name: "a", Role: "root"}, {Name: "a", Role: RoleAdmin}}, []string{`users[0].role: "root"`, `users[1].name: "a" is listed twice`}},
 		{"bad hash", "127.0.0.1:0", []User{{Name: "a", Role: RoleAdmin, PasswordSHA256Hex: "abc"}}, []string{"not 64 hex digits"}},
 		{"bad listen", "nowhere", []User{noPass}, []string{"clickhouse.listen"}},
+		{"scoped auditor and reader", "127.0.0.1:0", []User{{Name: "a", Role: RoleAuditor}, {Name: "r", Role: RoleReader, Tenant: "acme"}, {Name: "q", Role: RoleAuditor, Tenant: `o'ne\il`}}, nil},
+		{"tenant on an admin and a writer", "127.0.0.1:0", []User{{Name: "a", Role: RoleAdmin, Tenant: "acme"}, {Name: "w", Role: RoleWriter, Tenant: "acme"}},
+			[]string{`users[0].tenant: only a reader or an auditor`, `users[1].tenant: only a reader or an auditor`}},
+		{"tenant with a newline", "127.0.0.1:0", []User{{Name: "r", Role: RoleReader, Tenant: "ac\nme"}}, []string{"users[0].tenant: must be valid UTF-8"}},
+		{"tenant too long", "127.0.0.1:0", []User{{Name: "r", Role: RoleReader, Tenant: strings.Repeat("t", 129)}}, []string{"at most 128 bytes"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,7 +70,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 	// What a role may do is decided before the request waits for the engine.
 	switch {
 	case st.Insert != nil && st.Insert.HasData:
-		if role == RoleReader || req.readonly {
+		if req.user.readOnly() || req.readonly {
 			resp.fail(s.readonlyError(req))
 			return
 		}
@@ -81,7 +81,7 @@ func (s *Server) execute(r *http.Request, req *request, resp *responder) {
 	case role == RoleWriter:
 		resp.fail(s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges. A writer may only insert data (INSERT … FORMAT or VALUES)", req.user.name))
 		return
-	case role == RoleReader || req.readonly:
+	case req.user.readOnly() || req.readonly:
 		if !readOnlyKinds[st.Kind] && st.Kind != "SET" && st.Kind != "USE" {
 			resp.fail(s.readonlyError(req))
 			return
@@ -173,7 +173,7 @@ func (s *Server) querySettings(req *request) []setting {
 	if s.cfg.ReadTimeout > 0 && !hasSetting(sets, "max_execution_time") {
 		sets = append(sets, setting{"max_execution_time", formatSeconds(s.cfg.ReadTimeout)})
 	}
-	if req.user.role == RoleReader || req.readonly {
+	if req.user.readOnly() || req.readonly {
 		sets = append(sets, setting{"readonly", "2"})
 	}
 	return sets
@@ -195,7 +195,7 @@ func formatSeconds(d time.Duration) string {
 // runQuery streams a read-only statement's result to the client.
 func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, resp *responder) (chdb.Stats, error) {
 	st := req.stmt
-	if req.user.role == RoleReader || req.readonly {
+	if req.user.readOnly() || req.readonly {
 		checked, err := s.guardRead(conn, req, st.Text)
 		if err != nil {
 			return chdb.Stats{}, err
@@ -203,6 +203,12 @@ func (s *Server) runQuery(ctx context.Context, conn *chdb.Conn, req *request, re
 		st = checked
 	}
 	clause := settingsClause(s.querySettings(req))
+	if req.scope != "" {
+		if clause != "" {
+			clause += ", "
+		}
+		clause += req.scope
+	}
 	text := withSettings(st, clause)
 	if st.Kind != "SELECT" && st.Kind != "WITH" {
 		// The engine streams SELECTs only; SHOW, DESCRIBE, EXISTS and
@@ -321,7 +327,7 @@ func (s *Server) runSet(conn *chdb.Conn, req *request) error {
 		return s.codes.raise("SYNTAX_ERROR", "Syntax error: SET takes only setting assignments")
 	}
 	text := "SELECT 1 SETTINGS " + assignments
-	if req.user.role == RoleReader || req.readonly {
+	if req.user.readOnly() || req.readonly {
 		// Applied before the statement's own clause, so readonly holds.
 		text += "\nSETTINGS readonly = 2"
 	}

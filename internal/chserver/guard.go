@@ -60,6 +60,13 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 		}
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
 	}
+	if req.user.scoped() {
+		scope, err := s.guardScope(conn, req, normalized, string(ast))
+		if err != nil {
+			return nil, err
+		}
+		req.scope = scope
+	}
 	return st, nil
 }
 
@@ -123,7 +130,7 @@ func hasTopLevelWords(text, a, b string) bool {
 
 // readonlyError is the server's refusal of a write in readonly mode.
 func (s *Server) readonlyError(req *request) *exception {
-	if req.get && req.user.role != RoleReader {
+	if req.get && !req.user.readOnly() {
 		return s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries", req.user.name)
 	}
 	return s.codes.raise("READONLY", "%s: Cannot execute query in readonly mode", req.user.name)

@@ -49,6 +49,7 @@ type request struct {
 	get       bool // a GET request, which is read-only
 	clientPV  bool // client_protocol_version sent: a native-protocol client
 	stmt      *Statement
+	scope     string    // settings a scoped user's statement runs with (scope.go)
 	data      io.Reader // INSERT data: inline data, then the decoded body
 	gzipBody  io.Reader // the body when it is gzip insert data as sent
 	bodyErr   func() error

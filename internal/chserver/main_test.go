@@ -55,6 +55,10 @@ func runMain(m *testing.M) int {
 		{Name: "admin", Role: RoleAdmin, PasswordSHA256Hex: sha(adminPassword)},
 		{Name: "reader", Role: RoleReader, PasswordSHA256Hex: sha(readerPassword)},
 		{Name: "writer", Role: RoleWriter, PasswordSHA256Hex: sha(writerPassword)},
+		{Name: "acme", Role: RoleReader, Tenant: "acme", PasswordSHA256Hex: sha(readerPassword)},
+		{Name: "quoted", Role: RoleReader, Tenant: `o'ne\il`, PasswordSHA256Hex: sha(readerPassword)},
+		{Name: "auditor", Role: RoleAuditor, PasswordSHA256Hex: sha(readerPassword)},
+		{Name: "acme_auditor", Role: RoleAuditor, Tenant: "acme", PasswordSHA256Hex: sha(readerPassword)},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

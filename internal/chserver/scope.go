@@ -1,0 +1,275 @@
+package chserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/trailwatch/trailwatch/internal/chdb"
+)
+
+// Scoped users. A ClickHouse server restricts a user with grants and row
+// policies (schemas/clickhouse/0006_access_control.sql). chDB has no
+// access storage and runs every statement as its one user
+// (shared/DESIGN.md), so the embedded server enforces the two restrictions
+// Trailwatch's roles need itself, on the engine's own parse of each
+// statement (guard.go):
+//
+//   - an auditor reads only what the auditor role is granted: the masked
+//     views, the activity and alert roll-ups and the integrity checkpoints;
+//   - a user with a tenant sees only that tenant's rows. Every statement
+//     runs with additional_table_filters = {'db.t': 'tenant = …', …} for
+//     each table and view with a tenant column in the databases the
+//     statement can name, which the engine applies wherever the table is
+//     read (FROM, JOIN, subqueries, IN, views, view()); a table without a
+//     tenant column is refused.
+//
+// What would get around that is refused: setting additional_table_filters
+// in the statement or the URL (a subquery's own SETTINGS clause replaces
+// ours), the merge() table function (the engine reads the tables it
+// matches unfiltered), system tables other than the catalogue, and table
+// names the guard cannot read back exactly (quoted or dotted ones).
+
+const filterSetting = "additional_table_filters"
+
+// auditorObjects are the objects the auditor role is granted, in any
+// database.
+var auditorObjects = map[string]bool{
+	"audit_events_masked": true, "alerts_masked": true, "actions_masked": true,
+	"rollup_activity_minute": true, "rollup_alerts_hourly": true, "integrity_checkpoints": true,
+}
+
+// scopedSystemTables are the system tables a scoped user may read: the
+// catalogue Grafana's editor browses (shared/grafana-http.md) and the
+// generators. They describe tables, never their rows.
+var scopedSystemTables = map[string]bool{
+	"one": true, "numbers": true, "numbers_mt": true, "zeros": true, "zeros_mt": true,
+	"databases": true, "tables": true, "columns": true, "functions": true, "table_functions": true,
+	"data_type_families": true, "formats": true, "settings": true, "time_zones": true,
+}
+
+// scopedTableFunctions are the reader's table functions less merge().
+var scopedTableFunctions = func() map[string]bool {
+	m := map[string]bool{}
+	for name, ok := range readerTableFunctions {
+		if ok && name != "merge" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// inFunctions take a table name as their right-hand side (`x IN t`).
+var inFunctions = map[string]bool{
+	"in": true, "notIn": true, "globalIn": true, "globalNotIn": true,
+	"nullIn": true, "notNullIn": true, "globalNullIn": true, "globalNotNullIn": true,
+}
+
+var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// guardScope checks a scoped user's statement (normalised text and its
+// EXPLAIN AST) and returns the settings to run it with: the tenant
+// filters, or nothing for an auditor without a tenant.
+func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast string) (string, error) {
+	u := req.user
+	deny := func(format string, args ...any) error {
+		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: "+format, append([]any{u.name}, args...)...)
+	}
+	if mentionsName(normalized, filterSetting) || hasSettingFold(req.settings, filterSetting) {
+		return "", deny("%s is set by the server for this user, who may not set it", filterSetting)
+	}
+	if quotedDotted(normalized) {
+		return "", deny("a quoted name with a dot in it cannot be checked; name tables by plain names")
+	}
+	refs, fn := tableRefs(ast)
+	if fn != "" {
+		return "", deny("the table function %s reads tables without this user's restrictions", fn)
+	}
+	current := req.database
+	if current == "" {
+		current = "default"
+	}
+	cat, err := catalog(conn)
+	if err != nil {
+		return "", err
+	}
+	dbs := map[string]bool{current: true}
+	for _, ref := range refs {
+		db, name, ok := strings.Cut(ref, ".")
+		if !ok {
+			db, name = current, ref
+		}
+		if !plainName.MatchString(db) || !plainName.MatchString(name) {
+			return "", deny("the table name %s cannot be checked; name tables by plain names", ref)
+		}
+		switch {
+		case db == "system":
+			if !scopedSystemTables[name] {
+				return "", deny("system.%s is not one of the catalogue tables this user may read", name)
+			}
+			continue
+		case strings.EqualFold(db, "information_schema"):
+			continue
+		}
+		hasTenant, isTable := cat[db][name]
+		if !isTable {
+			continue // a WITH name, or nothing the engine will find
+		}
+		dbs[db] = true
+		if u.role == RoleAuditor && !auditorObjects[name] {
+			return "", deny("an auditor reads the masked views, the activity and alert roll-ups and the integrity checkpoints, not %s.%s", db, name)
+		}
+		if u.tenant != "" && !hasTenant {
+			return "", deny("%s.%s has no tenant column, so a user scoped to one tenant may not read it", db, name)
+		}
+	}
+	if u.tenant == "" {
+		return "", nil
+	}
+	return tenantFilters(cat, dbs, u.tenant), nil
+}
+
+// tenantFilters is the additional_table_filters assignment that limits
+// every table and view with a tenant column in dbs to tenant.
+func tenantFilters(cat map[string]map[string]bool, dbs map[string]bool, tenant string) string {
+	cond := quoteString("tenant = " + quoteString(tenant))
+	var entries []string
+	for db := range dbs {
+		for name, hasTenant := range cat[db] {
+			if hasTenant {
+				entries = append(entries, quoteString(db+"."+name)+": "+cond)
+			}
+		}
+	}
+	sort.Strings(entries)
+	return filterSetting + " = {" + strings.Join(entries, ", ") + "}"
+}
+
+// catalog lists every table and view outside the system databases, by
+// database and name, with whether it has a tenant column.
+func catalog(conn *chdb.Conn) (map[string]map[string]bool, error) {
+	out, _, err := conn.Query("SELECT database, table, max(name = 'tenant') FROM system.columns "+
+		"WHERE database NOT IN ('system', 'information_schema', 'INFORMATION_SCHEMA') GROUP BY database, table", "JSONCompactEachRow")
+	if err != nil {
+		return nil, err
+	}
+	cat := map[string]map[string]bool{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		var row struct {
+			db, table string
+			tenant    int
+		}
+		if err := json.Unmarshal([]byte(line), &[]any{&row.db, &row.table, &row.tenant}); err != nil {
+			return nil, fmt.Errorf("reading the table catalogue: %w", err)
+		}
+		if cat[row.db] == nil {
+			cat[row.db] = map[string]bool{}
+		}
+		cat[row.db][row.table] = row.tenant == 1
+	}
+	return cat, nil
+}
+
+// tableRefs walks EXPLAIN AST output and returns the tables a statement
+// names (FROM, JOIN, subqueries, `x IN t`), and the first table function
+// a scoped user may not call.
+func tableRefs(ast string) (refs []string, denied string) {
+	type node struct {
+		depth, children int
+		text            string
+	}
+	var stack []*node
+	for _, line := range strings.Split(ast, "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		if trimmed == "" {
+			continue
+		}
+		depth := len(line) - len(trimmed)
+		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
+			stack = stack[:len(stack)-1]
+		}
+		var parent, grand *node
+		if n := len(stack); n > 0 {
+			parent = stack[n-1]
+			if n > 1 {
+				grand = stack[n-2]
+			}
+		}
+		index := 0
+		if parent != nil {
+			index = parent.children
+			parent.children++
+		}
+		stack = append(stack, &node{depth: depth, text: trimmed})
+		if name, ok := strings.CutPrefix(trimmed, "TableIdentifier "); ok {
+			refs = append(refs, identName(name))
+			continue
+		}
+		if name, ok := strings.CutPrefix(trimmed, "Function "); ok && parent != nil && strings.HasPrefix(parent.text, "TableExpression") {
+			if name = identName(name); !scopedTableFunctions[name] && denied == "" {
+				denied = name
+			}
+			continue
+		}
+		// `x IN t`: the right-hand side is an Identifier naming a table.
+		if name, ok := strings.CutPrefix(trimmed, "Identifier "); ok && index == 1 &&
+			parent != nil && strings.HasPrefix(parent.text, "ExpressionList") &&
+			grand != nil && inFunctions[identName(strings.TrimPrefix(grand.text, "Function "))] && strings.HasPrefix(grand.text, "Function ") {
+			refs = append(refs, identName(name))
+		}
+	}
+	return refs, denied
+}
+
+// identName is a node's name without what follows it: " (alias a)",
+// " (children 2)".
+func identName(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// mentionsName reports whether name appears in text as a word or a quoted
+// identifier (not inside a string literal or a comment), in any case.
+func mentionsName(text, name string) bool {
+	l := &lexer{s: text}
+	for {
+		t, err := l.next()
+		if err != nil || t.kind == tEOF {
+			return err != nil // text the lexer cannot read is refused too
+		}
+		if (t.kind == tWord || t.kind == tQuotedIdent) && strings.Contains(strings.ToLower(l.s[t.start:t.end]), strings.ToLower(name)) {
+			return true
+		}
+	}
+}
+
+// quotedDotted reports whether text has a quoted identifier with a dot in
+// it, which EXPLAIN AST prints exactly as it prints a database and a table.
+func quotedDotted(text string) bool {
+	l := &lexer{s: text}
+	for {
+		t, err := l.next()
+		if err != nil || t.kind == tEOF {
+			return err != nil
+		}
+		if t.kind == tQuotedIdent && strings.Contains(l.s[t.start:t.end], ".") {
+			return true
+		}
+	}
+}
+
+func hasSettingFold(sets []setting, name string) bool {
+	for _, s := range sets {
+		if strings.EqualFold(s.name, name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,143 @@
+package chserver
+
+import (
+	"strings"
+	"testing"
+)
+
+// scopeDB is a database shaped like Trailwatch's, for the scoped users:
+// an events table and its masked view, a roll-up and a table without a
+// tenant column; another database holds a second events table.
+func scopeDB(t *testing.T) {
+	t.Helper()
+	for _, sql := range []string{
+		"DROP DATABASE IF EXISTS scope_a", "DROP DATABASE IF EXISTS scope_b",
+		"CREATE DATABASE scope_a", "CREATE DATABASE scope_b",
+		"CREATE TABLE scope_a.audit_events (tenant LowCardinality(String), n UInt8, secret String) ENGINE = MergeTree ORDER BY (tenant, n)",
+		`INSERT INTO scope_a.audit_events VALUES ('acme', 1, 's1'), ('acme', 2, 's2'), ('globex', 3, 's3'), ('o\'ne\\il', 4, 's4')`,
+		"CREATE VIEW scope_a.audit_events_masked AS SELECT tenant, n FROM scope_a.audit_events",
+		"CREATE TABLE scope_a.rollup_activity_minute (tenant LowCardinality(String), n UInt8) ENGINE = MergeTree ORDER BY tenant",
+		"INSERT INTO scope_a.rollup_activity_minute VALUES ('acme', 10), ('globex', 30)",
+		"CREATE TABLE scope_a.trailwatch_migrations (version UInt32) ENGINE = MergeTree ORDER BY version",
+		"INSERT INTO scope_a.trailwatch_migrations VALUES (1)",
+		"CREATE TABLE scope_b.audit_events (tenant String, n UInt8) ENGINE = MergeTree ORDER BY tenant",
+		"INSERT INTO scope_b.audit_events VALUES ('acme', 100), ('globex', 200)",
+	} {
+		admin(t, sql)
+	}
+	t.Cleanup(func() {
+		for _, db := range []string{"scope_a", "scope_b"} {
+			call(t, "POST", "", strings.NewReader("DROP DATABASE IF EXISTS "+db), "admin:"+adminPassword)
+		}
+	})
+}
+
+// TestTenantScope: a reader scoped to a tenant sees that tenant's rows
+// however the statement reaches the table, and every way around the
+// filter we know of is refused.
+func TestTenantScope(t *testing.T) {
+	scopeDB(t)
+	acme := "acme:" + readerPassword
+	db := q("database", "scope_a")
+	for _, tc := range []struct{ sql, want string }{
+		{"SELECT groupArray(n) FROM (SELECT n FROM audit_events ORDER BY n)", "[1,2]"},
+		{"SELECT groupArray(n) FROM (SELECT n FROM scope_a.audit_events ORDER BY n)", "[1,2]"},
+		{"SELECT groupArray(n) FROM (SELECT n FROM audit_events_masked ORDER BY n)", "[1,2]"},
+		{"SELECT groupArray(n) FROM (SELECT n FROM scope_b.audit_events ORDER BY n)", "[100]"},
+		{"SELECT count() FROM audit_events AS a JOIN scope_b.audit_events AS b USING tenant", "2"},
+		{"SELECT count() FROM numbers(10) WHERE toUInt8(number) IN (SELECT n FROM audit_events)", "2"},
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 3, 's3') IN audit_events", "0"},
+		{"SELECT count() FROM numbers(1) WHERE ('acme', 1, 's1') IN audit_events", "1"},
+		{"SELECT (SELECT max(n) FROM audit_events)", "2"},
+		{"WITH x AS (SELECT * FROM audit_events) SELECT count() FROM x", "2"},
+		{"SELECT count() FROM view(SELECT * FROM audit_events)", "2"},
+		{"SELECT sum(n) FROM rollup_activity_minute", "10"},
+		{"SELECT count() FROM audit_events SETTINGS allow_experimental_analyzer = 0", "2"},
+		{"SELECT count() FROM audit_events SETTINGS enable_analyzer = 0, max_threads = 1", "2"},
+		{"SELECT count() > 0 FROM system.tables WHERE database = 'scope_a'", "1"},
+		{"SELECT 1", "1"},
+	} {
+		r := call(t, "POST", db, strings.NewReader(tc.sql+" FORMAT TSV"), acme)
+		if r.status != 200 || strings.TrimSpace(r.body) != tc.want {
+			t.Errorf("%s: %d %q, want %s", tc.sql, r.status, r.body, tc.want)
+		}
+	}
+	for _, tc := range []struct{ name, params, sql, why string }{
+		{"no tenant column", db, "SELECT * FROM trailwatch_migrations", "has no tenant column"},
+		{"own filter", db, "SELECT count() FROM audit_events SETTINGS additional_table_filters = {'scope_a.audit_events': '1'}", "additional_table_filters"},
+		{"own filter in a subquery", db, "SELECT count() FROM (SELECT * FROM audit_events SETTINGS additional_table_filters = {})", "additional_table_filters"},
+		{"own filter quoted", db, "SELECT count() FROM audit_events SETTINGS `additional_table_filters` = {}", "additional_table_filters"},
+		{"own filter in the URL", q("database", "scope_a", "additional_table_filters", "{}"), "SELECT count() FROM audit_events", "additional_table_filters"},
+		{"merge", db, "SELECT count() FROM merge('scope_a', '^audit_events$')", "merge"},
+		{"system table", db, "SELECT count() FROM system.parts", "system.parts"},
+		{"quoted name", db, "SELECT count() FROM `audit.events`", "cannot be checked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := call(t, "POST", tc.params, strings.NewReader(tc.sql), acme)
+			if r.status == 200 || !strings.Contains(r.body, "ACCESS_DENIED") || !strings.Contains(r.body, tc.why) {
+				t.Fatalf("%s: %d %q, want ACCESS_DENIED saying %q", tc.sql, r.status, r.body, tc.why)
+			}
+			if strings.Contains(r.body, "globex") || strings.Contains(r.body, "s3") {
+				t.Fatalf("another tenant's data in the refusal: %q", r.body)
+			}
+		})
+	}
+	// Grafana's handshake and a Native reply (described with the filters).
+	for _, sql := range []string{"SELECT displayName(), version(), revision(), timezone()", "SELECT tenant, n FROM audit_events"} {
+		r := call(t, "POST", q("database", "scope_a", "default_format", "Native", "client_protocol_version", "54460"), strings.NewReader(sql), acme)
+		if r.status != 200 || strings.Contains(r.body, "globex") {
+			t.Errorf("%s as Native: %d %q", sql, r.status, r.body)
+		}
+	}
+	// A tenant id with a quote and a backslash is a value, never SQL.
+	r := call(t, "POST", db, strings.NewReader("SELECT groupArray(n) FROM audit_events FORMAT TSV"), "quoted:"+readerPassword)
+	if r.status != 200 || strings.TrimSpace(r.body) != "[4]" {
+		t.Fatalf(`tenant o'ne\il: %d %q, want [4]`, r.status, r.body)
+	}
+	// The unscoped reader still sees every tenant.
+	r = call(t, "POST", db, strings.NewReader("SELECT count() FROM audit_events FORMAT TSV"), "reader:"+readerPassword)
+	if r.status != 200 || strings.TrimSpace(r.body) != "4" {
+		t.Fatalf("reader: %d %q, want 4", r.status, r.body)
+	}
+}
+
+// TestAuditorScope: an auditor reads the masked views, the roll-ups the
+// role is granted and nothing else; one with a tenant, that tenant's rows.
+func TestAuditorScope(t *testing.T) {
+	scopeDB(t)
+	db := q("database", "scope_a")
+	aud := "auditor:" + readerPassword
+	for _, tc := range []struct{ user, sql, want string }{
+		{aud, "SELECT count() FROM audit_events_masked", "4"},
+		{aud, "SELECT sum(n) FROM rollup_activity_minute", "40"},
+		{aud, "SELECT count() FROM (SELECT * FROM scope_a.audit_events_masked)", "4"},
+		{aud, "SELECT count() FROM system.columns WHERE database = 'scope_a' AND table = 'audit_events' AND name = 'secret'", "1"},
+		{"acme_auditor:" + readerPassword, "SELECT groupArray(n) FROM (SELECT n FROM audit_events_masked ORDER BY n)", "[1,2]"},
+	} {
+		r := call(t, "POST", db, strings.NewReader(tc.sql+" FORMAT TSV"), tc.user)
+		if r.status != 200 || strings.TrimSpace(r.body) != tc.want {
+			t.Errorf("%s: %d %q, want %s", tc.sql, r.status, r.body, tc.want)
+		}
+	}
+	for _, sql := range []string{
+		"SELECT secret FROM audit_events",
+		"SELECT secret FROM scope_b.audit_events",
+		"SELECT count() FROM audit_events_masked WHERE n IN (SELECT n FROM audit_events)",
+		"SELECT count() FROM numbers(1) WHERE ('acme', 1, 's1') IN audit_events",
+		"SELECT count() FROM audit_events_masked AS m JOIN audit_events AS e USING n",
+		"WITH x AS (SELECT secret FROM audit_events) SELECT * FROM x",
+		"SELECT * FROM view(SELECT secret FROM audit_events)",
+		"SELECT * FROM trailwatch_migrations",
+		"DESCRIBE TABLE audit_events",
+	} {
+		r := call(t, "POST", db, strings.NewReader(sql), aud)
+		if r.status == 200 || !strings.Contains(r.body, "ACCESS_DENIED") || strings.Contains(r.body, "s1") {
+			t.Errorf("%s: %d %q, want ACCESS_DENIED", sql, r.status, r.body)
+		}
+	}
+	// An auditor is read-only.
+	r := call(t, "POST", db, strings.NewReader("INSERT INTO audit_events VALUES ('acme', 9, 'x')"), aud)
+	if r.status == 200 || !strings.Contains(r.body, "READONLY") {
+		t.Fatalf("insert as auditor: %d %q", r.status, r.body)
+	}
+}
