@@ -34,12 +34,21 @@ type ClickHouseEnv struct {
 	// server (role reader); empty on an external server.
 	Reader         string
 	ReaderPassword string
+	// Auditor is a user of the embedded server with the auditor role, and
+	// TenantReader a reader scoped to the tenant TenantReaderTenant; both
+	// have ReaderPassword. Empty on an external server.
+	Auditor            string
+	TenantReader       string
+	TenantReaderTenant string
 }
 
-// The embedded server's read-only user.
+// The embedded server's read-only users.
 const (
-	readerUser     = "testenv_reader"
-	readerPassword = "testenv-reader-secret"
+	readerUser         = "testenv_reader"
+	readerPassword     = "testenv-reader-secret"
+	auditorUser        = "testenv_auditor"
+	tenantReaderUser   = "testenv_acme"
+	tenantReaderTenant = "acme"
 )
 
 // Options are clickhouse-go options for the test's database over HTTP.
@@ -107,6 +116,7 @@ func ClickHouse(t testing.TB) ClickHouseEnv {
 		env.URL = shared.ch.URL()
 		env.Addr = shared.ch.Addr()
 		env.Reader, env.ReaderPassword = readerUser, readerPassword
+		env.Auditor, env.TenantReader, env.TenantReaderTenant = auditorUser, tenantReaderUser, tenantReaderTenant
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -148,7 +158,11 @@ func startShared() {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.QueueSize = 1024
 	sum := sha256.Sum256([]byte(readerPassword))
-	cfg.Users = append(cfg.Users, chserver.User{Name: readerUser, PasswordSHA256Hex: hex.EncodeToString(sum[:]), Role: chserver.RoleReader})
+	hash := hex.EncodeToString(sum[:])
+	cfg.Users = append(cfg.Users,
+		chserver.User{Name: readerUser, PasswordSHA256Hex: hash, Role: chserver.RoleReader},
+		chserver.User{Name: auditorUser, PasswordSHA256Hex: hash, Role: chserver.RoleAuditor},
+		chserver.User{Name: tenantReaderUser, PasswordSHA256Hex: hash, Role: chserver.RoleReader, Tenant: tenantReaderTenant})
 	shared.ch, shared.err = embedded.StartClickHouse(context.Background(), dir, cfg, zerolog.Nop(), nil)
 }
 
