@@ -29,7 +29,7 @@ import (
 // What would get around that is refused: setting additional_table_filters
 // in the statement or the URL (a subquery's own SETTINGS clause replaces
 // ours), the merge() table function (the engine reads the tables it
-// matches unfiltered), system tables other than the catalogue, and table
+// matches unfiltered), dictionary and joinGet functions, system tables other than the catalogue, and table
 // names the guard cannot read back exactly (quoted or dotted ones).
 
 const filterSetting = "additional_table_filters"
@@ -85,7 +85,7 @@ func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast strin
 	}
 	refs, fn := tableRefs(ast)
 	if fn != "" {
-		return "", deny("the table function %s reads tables without this user's restrictions", fn)
+		return "", deny("the function %s reads tables or dictionaries without this user's restrictions", fn)
 	}
 	current := req.database
 	if current == "" {
@@ -177,7 +177,7 @@ func catalog(conn *chdb.Conn) (map[string]map[string]bool, error) {
 
 // tableRefs walks EXPLAIN AST output and returns the tables a statement
 // names (FROM, JOIN, subqueries, `x IN t`), and the first table function
-// a scoped user may not call.
+// or dictionary function a scoped user may not call.
 func tableRefs(ast string) (refs []string, denied string) {
 	type node struct {
 		depth, children int
@@ -212,6 +212,13 @@ func tableRefs(ast string) (refs []string, denied string) {
 		}
 		if name, ok := strings.CutPrefix(trimmed, "Function "); ok && parent != nil && strings.HasPrefix(parent.text, "TableExpression") {
 			if name = identName(name); !scopedTableFunctions[name] && denied == "" {
+				denied = name
+			}
+			continue
+		}
+		// Dictionaries and Join tables are read by key, past any filter.
+		if name, ok := strings.CutPrefix(trimmed, "Function "); ok {
+			if name = identName(name); (strings.HasPrefix(name, "dict") || strings.HasPrefix(name, "joinGet")) && denied == "" {
 				denied = name
 			}
 			continue

@@ -69,6 +69,8 @@ func TestTenantScope(t *testing.T) {
 		{"own filter quoted", db, "SELECT count() FROM audit_events SETTINGS `additional_table_filters` = {}", "additional_table_filters"},
 		{"own filter in the URL", q("database", "scope_a", "additional_table_filters", "{}"), "SELECT count() FROM audit_events", "additional_table_filters"},
 		{"merge", db, "SELECT count() FROM merge('scope_a', '^audit_events$')", "merge"},
+		{"dictionary", db, "SELECT dictGetString('scope_a.people', 'name', toUInt64(1))", "dictGetString"},
+		{"join table", db, "SELECT joinGet('scope_a.j', 'v', 1)", "joinGet"},
 		{"system table", db, "SELECT count() FROM system.parts", "system.parts"},
 		{"quoted name", db, "SELECT count() FROM `audit.events`", "cannot be checked"},
 	} {
@@ -88,6 +90,15 @@ func TestTenantScope(t *testing.T) {
 		if r.status != 200 || strings.Contains(r.body, "globex") {
 			t.Errorf("%s as Native: %d %q", sql, r.status, r.body)
 		}
+	}
+	// The query cache is shared by every user of the engine: a result an
+	// unscoped reader cached must not answer the scoped user's statement.
+	cached := "SELECT count() FROM scope_a.audit_events SETTINGS use_query_cache = 1 FORMAT TSV"
+	if r := call(t, "POST", db, strings.NewReader(cached), "reader:"+readerPassword); r.status != 200 || strings.TrimSpace(r.body) != "4" {
+		t.Fatalf("reader, query cache: %d %q", r.status, r.body)
+	}
+	if r := call(t, "POST", db, strings.NewReader(cached), acme); r.status == 200 && strings.TrimSpace(r.body) != "2" {
+		t.Fatalf("the scoped user got the reader's cached result: %q", r.body)
 	}
 	// A tenant id with a quote and a backslash is a value, never SQL.
 	r := call(t, "POST", db, strings.NewReader("SELECT groupArray(n) FROM audit_events FORMAT TSV"), "quoted:"+readerPassword)
