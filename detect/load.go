@@ -56,7 +56,7 @@ func (rs *RuleSet) UnusedLists() []string {
 // problem found (LoadErrors) with file, line and column.
 func Load(dir string) (*RuleSet, error) {
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("loading rules: %w", err)
+		return nil, fmt.Errorf("the rule directory: %w", err)
 	}
 	return LoadFS(os.DirFS(dir), dir)
 }

@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(a),
 		newLevelsCmd(a),
 		newReportCmd(a),
+		newBenchCmd(),
 	)
 	return root
 }
