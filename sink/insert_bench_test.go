@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -12,25 +11,6 @@ import (
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/sink/auditrow"
 )
-
-// benchColumns is n benchmark events as one batch of audit_events
-// columns, as buildEvents leaves them.
-func benchColumns(n int) *auditrow.Columns {
-	base := time.Now().UTC().Add(-24 * time.Hour)
-	var c auditrow.Columns
-	var r auditrow.Row
-	var h auditrow.Hasher
-	for i := range n {
-		e := benchEvent(i, base)
-		auditrow.FromEvent(&r, &e, 0, int64(i), base)
-		r.RowFP = auditrow.Fingerprint(h.Hash(&r))
-		r.ChainGap = 1
-		c.Append(&r)
-		// FromEvent reuses r's slices; the columns keep copies in their
-		// arena, so the next event may overwrite them.
-	}
-	return &c
-}
 
 // BenchmarkAuditColumns measures handing one 20,000-row batch of columns
 // to clickhouse-go (its column encoding, before anything is sent): with

@@ -1,34 +1,48 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/detect/perf"
+	"github.com/trailwatch/trailwatch/internal/chserver"
+	"github.com/trailwatch/trailwatch/internal/chstore"
+	"github.com/trailwatch/trailwatch/internal/embedded"
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/sink"
 )
 
-// The targets of issue 3, printed beside what was measured.
+// The targets of issues 3 and 6, printed beside what was measured.
 const (
 	targetDetectEventsPerSec = 500_000
 	targetMemoryBytes        = 2 << 30
 	targetMemoryAccounts     = 1_000_000
+	targetSinkRowsPerSec     = 300_000
 )
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the detector on this machine: throughput and memory, beside their targets",
-		Long: `Bench runs the same measurements as the Go benchmarks of detect/perf
-(docs/PERFORMANCE.md), from the binary alone: on generated traffic through a
-rule pack, one shard on one goroutine. Wall-clock figures depend on what
-else the machine runs; CPU time per event is steadier.`,
+		Short: "Measure the detector and the sink on this machine, beside their targets",
+		Long: `Bench runs the same measurements as the Go benchmarks (detect/perf, sink;
+docs/PERFORMANCE.md) from the binary alone: the detector on generated
+traffic through a rule pack, one shard on one goroutine; the sink end to end
+from the embedded broker into the embedded ClickHouse engine, beside the
+engine's own floor in the same process. Wall-clock figures depend on what
+else the machine runs; CPU time per event or row is steadier.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchDetectCmd(), newBenchMemoryCmd())
+	cmd.AddCommand(newBenchDetectCmd(), newBenchMemoryCmd(), newBenchSinkCmd())
 	return cmd
 }
 
@@ -170,4 +184,135 @@ func metOrNot(ok bool) string {
 		return "met"
 	}
 	return "NOT met"
+}
+
+type benchSinkOptions struct {
+	events, batch, floorBatches int
+	dir                         string
+}
+
+func newBenchSinkCmd() *cobra.Command {
+	var o benchSinkOptions
+	cmd := &cobra.Command{
+		Use:   "sink",
+		Short: "Rows per second from Kafka into ClickHouse, beside the engine's own floor",
+		Long: `Sink starts the embedded broker and the embedded ClickHouse engine in a
+scratch directory (removed afterwards; libchdb is needed, as for trailwatch
+run), puts --events benchmark events (about 600 bytes each) on crm.activity,
+and measures a sink storing them, from its first fetch until the last
+offset is committed: rows/s, CPU per row (the whole process: broker, sink,
+HTTP server and engine) and where the sink's time went. Then, in another
+database, the engine's floor: the same rows inserted from the engine's own
+memory (--floor-batches statements of --batch rows) and merged, with no
+Kafka, decoding, client or HTTP, which no sink can beat. Issue 6's target
+is 300,000 rows/s end to end.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBenchSink(cmd.Context(), o, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.events, "events", 200_000, "events the sink stores")
+	f.IntVar(&o.batch, "batch", sink.DefaultConfig().BatchMessages, "rows per insert (the sink's sink.batch_messages, and the floor's statements)")
+	f.IntVar(&o.floorBatches, "floor-batches", 100, "insert statements of the engine floor; 0 skips it")
+	f.StringVar(&o.dir, "dir", "", "scratch directory (default: a new one under the system's temporary directory)")
+	return cmd
+}
+
+func runBenchSink(ctx context.Context, o benchSinkOptions, w io.Writer) error {
+	switch {
+	case o.events < 1:
+		return fmt.Errorf("--events: %d, need at least 1", o.events)
+	case o.batch < 1:
+		return fmt.Errorf("--batch: %d, need at least 1", o.batch)
+	case o.floorBatches < 0:
+		return fmt.Errorf("--floor-batches: %d, must not be negative", o.floorBatches)
+	}
+	dir, err := os.MkdirTemp(o.dir, "trailwatch-bench-sink-")
+	if err != nil {
+		return fmt.Errorf("--dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	log := zerolog.Nop()
+
+	kcfg := kafka.DefaultConfig()
+	kcfg.Consumer.MaxBytes = 8 << 20
+	kcfg.Consumer.QueueCapacity = 10_000
+	kafkaCfg := embedded.DefaultKafkaConfig()
+	kafkaCfg.Listen = "127.0.0.1:0"
+	k, err := embedded.StartKafka(ctx, filepath.Join(dir, "kafka"), kafkaCfg, kcfg.Topics, log)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	kcfg.Brokers = k.Brokers()
+	chCfg := chserver.DefaultConfig()
+	chCfg.Listen = "127.0.0.1:0"
+	ch, err := embedded.StartClickHouse(ctx, filepath.Join(dir, "clickhouse"), chCfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	// A migrated database of its own for each measurement (Migrate
+	// creates it).
+	open := func(database string) (*chstore.Store, error) {
+		c := chstore.DefaultConfig()
+		c.URL, c.Database = ch.URL(), database
+		st, err := chstore.Open(ctx, c, log)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sink.Migrate(ctx, st, sink.DefaultStorageConfig(), log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return st, nil
+	}
+
+	p, err := kafka.NewProducer(kcfg, log, nil)
+	if err != nil {
+		return err
+	}
+	size, err := sink.ProduceBenchEvents(ctx, p, kcfg.Topics.Activity.Name, o.events)
+	p.Close()
+	if err != nil {
+		return err
+	}
+	st, err := open("bench_sink")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg := sink.DefaultConfig()
+	cfg.BatchMessages = o.batch
+	m, err := sink.MeasureFromKafka(ctx, kcfg, st, cfg, "trailwatch-bench-sink", dir, o.events)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "sink, end to end: %d events (%.0f B each as JSON) in %s: %.0f rows/s, %.0f cpu-ns/row\n",
+		m.Rows, float64(size)/float64(m.Rows), m.Wall.Round(time.Millisecond), m.RowsPerSecond(), float64(m.CPUPerRow().Nanoseconds()))
+	fmt.Fprint(w, "  per row:")
+	for _, ph := range m.Phases {
+		fmt.Fprintf(w, " %s %.0f ns", ph.Name, float64(ph.Time.Nanoseconds())/float64(m.Rows))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "target (issue 6): %d rows/s: %s (%.2f× the target)\n",
+		targetSinkRowsPerSec, metOrNot(m.RowsPerSecond() >= targetSinkRowsPerSec), m.RowsPerSecond()/targetSinkRowsPerSec)
+	if o.floorBatches == 0 {
+		return nil
+	}
+	fst, err := open("bench_floor")
+	if err != nil {
+		return err
+	}
+	defer fst.Close()
+	f, err := sink.MeasureEngineFloor(ctx, fst, o.batch, o.floorBatches)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "engine floor: %d rows inserted from the engine's memory and merged in %s: %.0f rows/s, %.0f cpu-ns/row\n",
+		f.Rows, f.Wall.Round(time.Millisecond), f.RowsPerSecond(), float64(f.CPUPerRow().Nanoseconds()))
+	fmt.Fprintf(w, "sink / engine floor: %.2f of the rows/s, %.2f× the CPU per row\n",
+		m.RowsPerSecond()/f.RowsPerSecond(), float64(m.CPUPerRow())/float64(f.CPUPerRow()))
+	return nil
 }
