@@ -30,8 +30,10 @@ import (
 // What would get around that is refused: setting additional_table_filters
 // in the statement or the URL (a subquery's own SETTINGS clause replaces
 // ours), the merge() table function (the engine reads the tables it
-// matches unfiltered), dictionary and joinGet functions, system tables other than the catalogue, and table
-// names the guard cannot read back exactly (quoted or dotted ones).
+// matches unfiltered), dictionary and joinGet functions, system tables other
+// than the catalogue, SHOW PROCESSLIST, temporary tables and files named as
+// tables (guardNames), and table names the guard cannot read back exactly
+// (quoted or dotted ones, or a tree a line break has disturbed).
 
 const filterSetting = "additional_table_filters"
 
