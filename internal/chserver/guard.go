@@ -1,6 +1,8 @@
 package chserver
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/chdb"
@@ -60,14 +62,115 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 		}
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
 	}
+	refs, fn, ok := tableRefs(string(ast))
+	if !ok {
+		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the statement's parse cannot be read back; a name or alias with a line break in it is not allowed", req.user.name)
+	}
+	if err := s.guardNames(conn, req, refs); err != nil {
+		return nil, err
+	}
 	if req.user.scoped() {
-		scope, err := s.guardScope(conn, req, normalized, string(ast))
+		scope, err := s.guardScope(conn, req, normalized, string(ast), refs, fn)
 		if err != nil {
 			return nil, err
 		}
 		req.scope = scope
 	}
 	return st, nil
+}
+
+// fileDatabaseEngines are the database engines that read files or object
+// storage by table name. chDB's default database is an Overlay of an
+// ordinary database and a Filesystem one, as clickhouse-local's is.
+var fileDatabaseEngines = []string{"Overlay", "Filesystem", "S3", "HDFS"}
+
+// guardNames refuses table names (refs, as tableRefs prints them) that the
+// engine would read as something other than a table:
+//
+//   - a file: in a database of fileDatabaseEngines, `FROM "/etc/passwd"`,
+//     or `FROM secrets` for a file in the server's working directory, reads
+//     the file past the refusal of file(). Such a name is no table in
+//     system.tables, yet the engine says it EXISTS;
+//   - for a scoped user, a temporary table: an admin's lives on in the
+//     engine's one session, and an unqualified name finds it before any
+//     database's table, unfiltered.
+//
+// EXPLAIN AST prints `a.b` both for table b of database a and for one
+// table named "a.b", so every way of reading a name is checked.
+func (s *Server) guardNames(conn *chdb.Conn, req *request, refs []string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	deny := func(format string, args ...any) error {
+		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: "+format, append([]any{req.user.name}, args...)...)
+	}
+	type dbName struct{ db, name string }
+	current := req.currentDatabase()
+	var cands []dbName
+	names := map[string]bool{}
+	for _, ref := range refs {
+		cands = append(cands, dbName{current, ref})
+		names[ref] = true
+		for i := range len(ref) {
+			if ref[i] == '.' {
+				cands = append(cands, dbName{ref[:i], ref[i+1:]})
+				names[ref[i+1:]] = true
+			}
+		}
+	}
+	quoted := make([]string, 0, len(names))
+	for name := range names {
+		quoted = append(quoted, quoteString(name))
+	}
+	engines := make([]string, len(fileDatabaseEngines))
+	for i, e := range fileDatabaseEngines {
+		engines[i] = quoteString(e)
+	}
+	out, _, err := conn.Query("SELECT 'd', name, '', 0 FROM system.databases WHERE engine IN ("+strings.Join(engines, ", ")+")"+
+		" UNION ALL SELECT 't', database, name, is_temporary FROM system.tables WHERE name IN ("+strings.Join(quoted, ", ")+")", "JSONCompactEachRow")
+	if err != nil {
+		return err
+	}
+	fileDBs := map[string]bool{}
+	tables := map[dbName]bool{}
+	temporary := map[string]bool{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		var kind, db, name string
+		var temp int
+		if err := json.Unmarshal([]byte(line), &[]any{&kind, &db, &name, &temp}); err != nil {
+			return fmt.Errorf("reading the table catalogue: %w", err)
+		}
+		switch {
+		case kind == "d":
+			fileDBs[db] = true
+		case temp == 1:
+			temporary[name] = true
+		default:
+			tables[dbName{db, name}] = true
+		}
+	}
+	for _, ref := range refs {
+		if temporary[ref] && req.user.scoped() {
+			return deny("%s is a temporary table, which a scoped user may not read", ref)
+		}
+	}
+	for _, c := range cands {
+		if !fileDBs[c.db] || tables[c] {
+			continue
+		}
+		// Not a table: a WITH name, nothing at all, or a file.
+		out, _, err := conn.Query("EXISTS TABLE "+quoteIdent(c.db)+"."+quoteIdent(c.name), "TSVRaw")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(string(out)) == "1" {
+			return deny("%s is a file, not a table, and a reader may not read files", c.name)
+		}
+	}
+	return nil
 }
 
 // deniedFunction walks EXPLAIN AST output (one node per line, indented by

@@ -20,6 +20,12 @@ func TestReaderCannotWrite(t *testing.T) {
 	}
 	outfile := filepath.Join(dir, "out.csv")
 	reader := "reader:" + readerPassword
+	// chDB's default database reads a file named as a table, relative to
+	// the working directory.
+	if err := os.WriteFile("reader_probe", []byte("42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove("reader_probe") })
 
 	attempts := []struct {
 		name   string
@@ -67,6 +73,12 @@ func TestReaderCannotWrite(t *testing.T) {
 		{"describe file", "", "DESCRIBE TABLE file('" + secret + "', 'CSV')"},
 		{"join file", "", "SELECT * FROM " + table + " AS a JOIN file('" + secret + "', 'CSV', 'x UInt8') AS b USING x"},
 		{"in file", "", "SELECT 1 WHERE 42 IN (SELECT x FROM file('" + secret + "', 'CSV', 'x UInt8'))"},
+		{"file as a table", "", "SELECT * FROM `" + secret + "`"},
+		{"file as a table of default", "", "SELECT * FROM default.`" + secret + "`"},
+		{"file as a table, relative", "", "SELECT * FROM reader_probe"},
+		{"file as a table in IN", "", "SELECT 1 WHERE 42 IN reader_probe"},
+		{"file as a table described", "", "DESCRIBE TABLE `" + secret + "`"},
+		{"line break in an alias", "", "SELECT count() FROM numbers(1) WHERE ((1 AS `a\\n     Literal x`), 42) IN reader_probe"},
 		{"get insert", q("query", "INSERT INTO "+table+" VALUES (2)"), ""},
 	}
 	for _, a := range attempts {

@@ -370,3 +370,11 @@ func (b *blockReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// currentDatabase is the database unqualified names are looked up in.
+func (r *request) currentDatabase() string {
+	if r.database == "" {
+		return "default"
+	}
+	return r.database
+}

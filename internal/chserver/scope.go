@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/chdb"
@@ -29,8 +30,10 @@ import (
 // What would get around that is refused: setting additional_table_filters
 // in the statement or the URL (a subquery's own SETTINGS clause replaces
 // ours), the merge() table function (the engine reads the tables it
-// matches unfiltered), dictionary and joinGet functions, system tables other than the catalogue, and table
-// names the guard cannot read back exactly (quoted or dotted ones).
+// matches unfiltered), dictionary and joinGet functions, system tables other
+// than the catalogue, SHOW PROCESSLIST, temporary tables and files named as
+// tables (guardNames), and table names the guard cannot read back exactly
+// (quoted or dotted ones, or a tree a line break has disturbed).
 
 const filterSetting = "additional_table_filters"
 
@@ -69,10 +72,11 @@ var inFunctions = map[string]bool{
 
 var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// guardScope checks a scoped user's statement (normalised text and its
-// EXPLAIN AST) and returns the settings to run it with: the tenant
-// filters, or nothing for an auditor without a tenant.
-func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast string) (string, error) {
+// guardScope checks a scoped user's statement (normalised text, its
+// EXPLAIN AST and what tableRefs found in it) and returns the settings to
+// run it with: the tenant filters, or nothing for an auditor without a
+// tenant.
+func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast string, refs []string, fn string) (string, error) {
 	u := req.user
 	deny := func(format string, args ...any) error {
 		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: "+format, append([]any{u.name}, args...)...)
@@ -83,14 +87,14 @@ func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast strin
 	if quotedDotted(normalized) {
 		return "", deny("a quoted name with a dot in it cannot be checked; name tables by plain names")
 	}
-	refs, fn := tableRefs(ast)
+	// SHOW PROCESSLIST is system.processes: other statements' text.
+	if strings.HasPrefix(ast, "ShowProcesslistQuery") {
+		return "", deny("SHOW PROCESSLIST shows other users' statements")
+	}
 	if fn != "" {
 		return "", deny("the function %s reads tables or dictionaries without this user's restrictions", fn)
 	}
-	current := req.database
-	if current == "" {
-		current = "default"
-	}
+	current := req.currentDatabase()
 	cat, err := catalog(conn)
 	if err != nil {
 		return "", err
@@ -177,21 +181,34 @@ func catalog(conn *chdb.Conn) (map[string]map[string]bool, error) {
 
 // tableRefs walks EXPLAIN AST output and returns the tables a statement
 // names (FROM, JOIN, subqueries, `x IN t`), and the first table function
-// or dictionary function a scoped user may not call.
-func tableRefs(ast string) (refs []string, denied string) {
+// or dictionary function a scoped user may not call. ok is false when the
+// output is not a tree the engine could have printed (see astLine).
+func tableRefs(ast string) (refs []string, denied string, ok bool) {
 	type node struct {
-		depth, children int
-		text            string
+		depth, children, declared int
+		text                      string
 	}
 	var stack []*node
+	roots := 0
+	// pop closes the nodes at depth or deeper; each must have had as many
+	// children as the engine said it has.
+	pop := func(depth int) bool {
+		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
+			if n := stack[len(stack)-1]; n.children != n.declared {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+		}
+		return true
+	}
 	for _, line := range strings.Split(ast, "\n") {
 		trimmed := strings.TrimLeft(line, " ")
 		if trimmed == "" {
 			continue
 		}
 		depth := len(line) - len(trimmed)
-		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
-			stack = stack[:len(stack)-1]
+		if !pop(depth) {
+			return nil, "", false
 		}
 		var parent, grand *node
 		if n := len(stack); n > 0 {
@@ -201,11 +218,16 @@ func tableRefs(ast string) (refs []string, denied string) {
 			}
 		}
 		index := 0
-		if parent != nil {
+		switch {
+		case parent == nil && depth == 0 && roots == 0:
+			roots++
+		case parent != nil && depth == parent.depth+1:
 			index = parent.children
 			parent.children++
+		default:
+			return nil, "", false
 		}
-		stack = append(stack, &node{depth: depth, text: trimmed})
+		stack = append(stack, &node{depth: depth, declared: declaredChildren(trimmed), text: trimmed})
 		if name, ok := strings.CutPrefix(trimmed, "TableIdentifier "); ok {
 			refs = append(refs, identName(name))
 			continue
@@ -230,7 +252,36 @@ func tableRefs(ast string) (refs []string, denied string) {
 			refs = append(refs, identName(name))
 		}
 	}
-	return refs, denied
+	if !pop(0) || roots != 1 {
+		return nil, "", false
+	}
+	return refs, denied, true
+}
+
+// declaredChildren is the N of a node line's trailing "(children N)".
+//
+// EXPLAIN AST prints names and aliases as they are: one with a line break
+// in it (the alias of 1 AS `a\n     Literal x`) prints as lines of its own,
+// which would shift `x IN db.t` out of the walker's sight. What the engine
+// prints of a node before such a name is its own, so every real node
+// declares its real number of children; a line slipped in among them makes
+// some node's count wrong, or the tree have two roots. (Lines slipped in
+// under the node with the name are its own children and can hide nothing
+// but other slipped-in lines.)
+func declaredChildren(line string) int {
+	body, ok := strings.CutSuffix(line, ")")
+	if !ok {
+		return 0
+	}
+	i := strings.LastIndex(body, "(children ")
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(body[i+len("(children "):])
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // identName is a node's name without what follows it: " (alias a)",

@@ -1,6 +1,8 @@
 package chserver
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,7 @@ func scopeDB(t *testing.T) {
 		"INSERT INTO scope_a.trailwatch_migrations VALUES (1)",
 		"CREATE TABLE scope_b.audit_events (tenant String, n UInt8) ENGINE = MergeTree ORDER BY tenant",
 		"INSERT INTO scope_b.audit_events VALUES ('acme', 100), ('globex', 200)",
+		"CREATE VIEW scope_a.by_n AS SELECT tenant, n FROM scope_a.audit_events WHERE n > {p:UInt8}",
 	} {
 		admin(t, sql)
 	}
@@ -56,14 +59,66 @@ func TestTenantScope(t *testing.T) {
 		{"SELECT count() FROM audit_events SETTINGS enable_analyzer = 0, max_threads = 1", "2"},
 		{"SELECT count() > 0 FROM system.tables WHERE database = 'scope_a'", "1"},
 		{"SELECT 1", "1"},
+		// `x IN db.t` in every spelling, and in a database the statement
+		// names nowhere else.
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 200) IN scope_b.audit_events", "0"},
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 200) IN (scope_b.audit_events)", "0"},
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 200) GLOBAL IN scope_b.audit_events", "0"},
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 200) NOT IN scope_b.audit_events", "1"},
+		{"SELECT count() FROM numbers(1) WHERE nullIn(('globex', 200), scope_b.audit_events)", "0"},
+		{"SELECT count() FROM numbers(1) WHERE ('globex', 200) IN scope_b.audit_events SETTINGS enable_analyzer = 0", "0"},
+		// The outer SETTINGS reach every SELECT of a UNION.
+		{"SELECT max(n) FROM scope_b.audit_events UNION ALL SELECT max(n) FROM scope_b.audit_events", "100\n100"},
+		{"SELECT max(n) FROM scope_b.audit_events EXCEPT SELECT 0", "100"},
+		{"SELECT groupArray(n) FROM viewIfPermitted(SELECT n FROM scope_b.audit_events ELSE null('n UInt8'))", "[100]"},
+		{"SELECT a.n, b.n FROM scope_b.audit_events AS a PASTE JOIN scope_b.audit_events AS b", "100\t100"},
+		// Scalar subqueries the analyser runs to type a statement (what
+		// DESCRIBE, EXPLAIN and the Native header show) are filtered too.
+		{"SELECT toTypeName(toFixedString('a', (SELECT max(n) FROM scope_b.audit_events)))", "Nullable(FixedString(100))"},
+		{"DESCRIBE (SELECT toFixedString('a', (SELECT max(n) FROM scope_b.audit_events)) AS x)", "x\tNullable(FixedString(100))"},
+		// The part's min/max/count (implicit projections) are not used past
+		// the filter.
+		{"SELECT min(n), max(n), count() FROM audit_events SETTINGS optimize_use_implicit_projections = 1", "1\t2\t2"},
 	} {
 		r := call(t, "POST", db, strings.NewReader(tc.sql+" FORMAT TSV"), acme)
 		if r.status != 200 || strings.TrimSpace(r.body) != tc.want {
 			t.Errorf("%s: %d %q, want %s", tc.sql, r.status, r.body, tc.want)
 		}
 	}
+	// A file in the server's working directory and one elsewhere: chDB's
+	// default database reads a file named as a table.
+	if err := os.WriteFile("scope_probe", []byte("globex,3,s3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove("scope_probe") })
+	abs := filepath.Join(t.TempDir(), "scope_probe")
+	if err := os.WriteFile(abs, []byte("globex,3,s3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// An admin's temporary table lives on in the engine's one session.
+	admin(t, "CREATE TEMPORARY TABLE scope_tmp (tenant String, n UInt8)")
+	admin(t, "INSERT INTO scope_tmp VALUES ('globex', 3)")
+	t.Cleanup(func() {
+		call(t, "POST", "", strings.NewReader("DROP TEMPORARY TABLE IF EXISTS scope_tmp"), "admin:"+adminPassword)
+	})
 	for _, tc := range []struct{ name, params, sql, why string }{
 		{"no tenant column", db, "SELECT * FROM trailwatch_migrations", "has no tenant column"},
+		// An alias with a line break prints as lines of its own in EXPLAIN
+		// AST: here one more argument of `in`, which hid scope_b (so no
+		// filter) and gave 1.
+		{"line break in an alias", db, "SELECT count() FROM numbers(1) WHERE (('globex' AS `a\\n     Literal x`), 200) IN scope_b.audit_events", "cannot be read back"},
+		{"line break in a column name", db, "SELECT count() FROM numbers(1) WHERE (1 AS `a\\nb`) IN trailwatch_migrations", "cannot be read back"},
+		{"file in the working directory", "", "SELECT * FROM scope_probe", "is a file"},
+		{"file in the working directory by IN", "", "SELECT 1 WHERE 'globex' IN scope_probe", "is a file"},
+		{"file in the default database", db, "SELECT * FROM default.scope_probe", "is a file"},
+		{"file by path", db, "SELECT * FROM default.`" + abs + "`", "is a file"},
+		{"temporary table", db, "SELECT * FROM scope_tmp", "temporary table"},
+		{"temporary table by IN", db, "SELECT 1 WHERE ('globex', 3) IN scope_tmp", "temporary table"},
+		{"table parameter", q("database", "scope_a", "param_t", "trailwatch_migrations"), "SELECT * FROM {t:Identifier}", "has no tenant column"},
+		{"parameterised view", db, "SELECT * FROM by_n(p = 0)", "by_n"},
+		{"merge in capitals", db, "SELECT count() FROM MERGE('scope_a', '^audit_events$')", "MERGE"},
+		{"loop", db, "SELECT * FROM loop(scope_b, audit_events) LIMIT 3", "loop"},
+		{"processlist", db, "SHOW PROCESSLIST", "PROCESSLIST"},
 		{"own filter", db, "SELECT count() FROM audit_events SETTINGS additional_table_filters = {'scope_a.audit_events': '1'}", "additional_table_filters"},
 		{"own filter in a subquery", db, "SELECT count() FROM (SELECT * FROM audit_events SETTINGS additional_table_filters = {})", "additional_table_filters"},
 		{"own filter quoted", db, "SELECT count() FROM audit_events SETTINGS `additional_table_filters` = {}", "additional_table_filters"},
@@ -140,6 +195,8 @@ func TestAuditorScope(t *testing.T) {
 		"SELECT * FROM view(SELECT secret FROM audit_events)",
 		"SELECT * FROM trailwatch_migrations",
 		"DESCRIBE TABLE audit_events",
+		"SELECT count() FROM numbers(1) WHERE (('globex' AS `a\\n     Literal x`), 3, 's3') IN audit_events",
+		"SHOW PROCESSLIST",
 	} {
 		r := call(t, "POST", db, strings.NewReader(sql), aud)
 		if r.status == 200 || !strings.Contains(r.body, "ACCESS_DENIED") || strings.Contains(r.body, "s1") {
