@@ -206,6 +206,17 @@ func TestDashboardQueriesRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// Grafana's user is a reader (docs/CLICKHOUSE.md): on the embedded
+	// server every panel must also pass the reader's guard.
+	var reader clickhouse.Conn
+	if env.Reader != "" {
+		o := env.Options()
+		o.Auth.Username, o.Auth.Password = env.Reader, env.ReaderPassword
+		if reader, err = clickhouse.Open(o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { reader.Close() })
+	}
 
 	// The values an analyst would pick: the account with the most alerts
 	// that requested actions, and the record of that tenant with the most
@@ -247,6 +258,11 @@ func TestDashboardQueriesRun(t *testing.T) {
 					if err != nil {
 						t.Errorf("panel %q fails: %v\n%s", p.Title, err, sql)
 						continue
+					}
+					if reader != nil {
+						if m, err := countRows(t.Context(), reader, sql); err != nil || m != n {
+							t.Errorf("panel %q as the reader: %d rows (%v), as the admin %d\n%s", p.Title, m, err, n, sql)
+						}
 					}
 					ran++
 					if file == "soc-overview.json" && p.Title == "Events" {
