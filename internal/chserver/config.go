@@ -32,7 +32,7 @@ type Config struct {
 	TLSKeyFile          string        `yaml:"tls_key_file" doc:"PEM private key file for tls_cert_file."`
 	Users               []User        `yaml:"users" doc:"Users allowed to connect. The default is one user named default, role admin, no password, allowed only on a loopback listener."`
 	QueueSize           int           `yaml:"queue_size" doc:"How many requests may wait for the engine, which runs one statement at a time; more are refused with 503."`
-	ReadTimeout         time.Duration `yaml:"read_max_execution_time" doc:"max_execution_time given to read-only statements that do not set their own, so no query holds the engine for long."`
+	ReadTimeout         time.Duration `yaml:"read_max_execution_time" doc:"max_execution_time given to read-only statements that do not set their own, and the most a reader's or auditor's statement may set (the engine runs one statement at a time); 0 turns both off."`
 	MaxQuerySize        int           `yaml:"max_query_size" doc:"Largest statement text accepted, in bytes (insert data is not counted)."`
 	IdleTimeout         time.Duration `yaml:"idle_timeout" doc:"How long an idle keep-alive connection stays open."`
 	ShutdownGracePeriod time.Duration `yaml:"shutdown_grace_period" doc:"How long shutdown waits for requests in flight."`

@@ -168,15 +168,40 @@ func (s *Server) count(st chdb.Stats) {
 // applies the outer clause first, so the statement's own settings win over
 // the URL's (as on a server) but cannot lift readonly, which the engine
 // refuses to change once set.
+//
+// A read-only user's max_execution_time from the URL is capped at the
+// configured limit (0, no limit, becomes the limit): the engine runs one
+// statement at a time, so a reader's statement without one would hold
+// every other request behind it. Grafana sends its own deadline (about
+// 64 s) in the URL, so capping rather than refusing keeps it working.
 func (s *Server) querySettings(req *request) []setting {
 	sets := append([]setting(nil), req.settings...)
-	if s.cfg.ReadTimeout > 0 && !hasSetting(sets, "max_execution_time") {
-		sets = append(sets, setting{"max_execution_time", formatSeconds(s.cfg.ReadTimeout)})
+	if limit := s.cfg.ReadTimeout; limit > 0 {
+		found := false
+		for i, st := range sets {
+			if st.name != "max_execution_time" {
+				continue
+			}
+			found = true
+			if req.user.readOnly() && !withinLimit(st.value, limit) {
+				sets[i].value = formatSeconds(limit)
+			}
+		}
+		if !found {
+			sets = append(sets, setting{"max_execution_time", formatSeconds(limit)})
+		}
 	}
 	if req.user.readOnly() || req.readonly {
 		sets = append(sets, setting{"readonly", "2"})
 	}
 	return sets
+}
+
+// withinLimit says whether a max_execution_time value (seconds) is a
+// positive number no greater than limit.
+func withinLimit(v string, limit time.Duration) bool {
+	secs, err := strconv.ParseFloat(strings.Trim(v, `'"`), 64)
+	return err == nil && secs > 0 && secs <= limit.Seconds()
 }
 
 func hasSetting(sets []setting, name string) bool {

@@ -3,6 +3,7 @@ package chserver
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/chdb"
@@ -51,6 +52,9 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 	if hasTopLevelWords(normalized, "INTO", "OUTFILE") {
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: INTO OUTFILE writes files on the server", req.user.name)
 	}
+	if err := s.checkReaderTimeout(req, normalized); err != nil {
+		return nil, err
+	}
 	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw", req.params...)
 	if err != nil {
 		return nil, err
@@ -77,6 +81,29 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 		req.scope = scope
 	}
 	return st, nil
+}
+
+// timeoutSetting finds max_execution_time assignments in a normalised
+// statement (formatQuery prints them as name = value).
+var timeoutSetting = regexp.MustCompile("(?i)[`\"]?max_execution_time[`\"]?\\s*=\\s*([^,\\s)]+)")
+
+// checkReaderTimeout refuses a reader's statement that sets
+// max_execution_time to 0 (no limit) or above the configured limit, as a
+// server's settings constraint would: the engine runs one statement at a
+// time, and nothing bounds a statement that sends nothing until it ends.
+// A statement that sets no value, or a smaller one, runs as it is.
+func (s *Server) checkReaderTimeout(req *request, normalized string) error {
+	limit := s.cfg.ReadTimeout
+	if limit <= 0 || !req.user.readOnly() {
+		return nil
+	}
+	for _, m := range timeoutSetting.FindAllStringSubmatch(normalized, -1) {
+		if !withinLimit(m[1], limit) {
+			return s.codes.raise("SETTING_CONSTRAINT_VIOLATION", "%s: Setting max_execution_time shouldn't be greater than %s or 0 for a read-only user (got %s): the engine runs one statement at a time",
+				req.user.name, formatSeconds(limit), m[1])
+		}
+	}
+	return nil
 }
 
 // fileDatabaseEngines are the database engines that read files or object

@@ -169,3 +169,40 @@ func TestWriterCannotRead(t *testing.T) {
 		t.Fatalf("writer insert: %d %s", r.status, r.body)
 	}
 }
+
+// TestReaderTimeLimit: the engine runs one statement at a time, so a
+// read-only user may not lift or raise the read time limit: a statement
+// setting max_execution_time to 0 or above the limit is refused, and the
+// URL's value is capped (Grafana sends its own deadline there).
+func TestReaderTimeLimit(t *testing.T) {
+	reader := "reader:" + readerPassword
+	limit := formatSeconds(testSrv.cfg.ReadTimeout)
+	for _, sql := range []string{
+		"SELECT 1 SETTINGS max_execution_time = 0",
+		"SELECT 1 SETTINGS max_execution_time = 86400",
+		"SELECT 1 SETTINGS max_execution_time = '0'",
+		"SELECT * FROM (SELECT 1 SETTINGS max_execution_time = 0)",
+		"SELECT 1 SETTINGS `max_execution_time` = 0",
+		"SELECT 1 SETTINGS MAX_EXECUTION_TIME = 0",
+	} {
+		r := call(t, "POST", "", strings.NewReader(sql), reader)
+		if r.status == 200 || !strings.Contains(r.body, "SETTING_CONSTRAINT_VIOLATION") {
+			t.Errorf("%s: %d %q, want SETTING_CONSTRAINT_VIOLATION", sql, r.status, r.body)
+		}
+	}
+	for _, tc := range []struct{ user, url, want string }{
+		{reader, "0", limit},
+		{reader, "100000", limit},
+		{reader, "10", "10"},
+		{"auditor:" + readerPassword, "0", limit},
+		{"admin:" + adminPassword, "0", "0"},
+	} {
+		r := call(t, "POST", q("max_execution_time", tc.url), strings.NewReader("SELECT toString(getSetting('max_execution_time'))"), tc.user)
+		if r.status != 200 || strings.TrimSpace(r.body) != tc.want {
+			t.Errorf("%s with max_execution_time=%s in the URL: %d %q, want %s", tc.user, tc.url, r.status, r.body, tc.want)
+		}
+	}
+	if r := call(t, "POST", "", strings.NewReader("SELECT 1 SETTINGS max_execution_time = 5"), reader); r.status != 200 {
+		t.Errorf("a smaller limit: %d %q", r.status, r.body)
+	}
+}
