@@ -153,3 +153,23 @@ func TestServeHTTPMalformed(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// FuzzReadAST: any text read as EXPLAIN AST output never panics, and
+// whatever it accepts is one tree whose table names came from its lines.
+func FuzzReadAST(f *testing.F) {
+	f.Add("SelectWithUnionQuery (children 1)\n ExpressionList (children 1)\n  SelectQuery (children 2)\n   ExpressionList (children 1)\n    Asterisk\n   TablesInSelectQuery (children 1)\n    TablesInSelectQueryElement (children 1)\n     TableExpression (children 1)\n      TableIdentifier default.pt (alias a)\n")
+	f.Add("Function in (children 1)\n ExpressionList (children 2)\n  Literal UInt64_1\n  Identifier db.t\n")
+	f.Add("A (children 2)\n B\nC\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, ast string) {
+		facts, ok := readAST(ast)
+		if !ok {
+			return
+		}
+		for _, ref := range facts.refs {
+			if !strings.Contains(ast, ref) {
+				t.Fatalf("table %q is not in the input", ref)
+			}
+		}
+	})
+}

@@ -59,22 +59,22 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 	if err != nil {
 		return nil, err
 	}
-	if name, table := deniedFunction(string(ast)); name != "" {
+	facts, ok := readAST(string(ast))
+	if !ok {
+		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the statement's parse cannot be read back; a name or alias with a line break in it is not allowed", req.user.name)
+	}
+	if name := facts.readerDenied; name != "" {
 		what := "function"
-		if table {
+		if facts.inTable {
 			what = "table function"
 		}
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the %s %s reads outside the database, which a reader may not", req.user.name, what, name)
 	}
-	refs, fn, ok := tableRefs(string(ast))
-	if !ok {
-		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the statement's parse cannot be read back; a name or alias with a line break in it is not allowed", req.user.name)
-	}
-	if err := s.guardNames(conn, req, refs); err != nil {
+	if err := s.guardNames(conn, req, facts.refs); err != nil {
 		return nil, err
 	}
 	if req.user.scoped() {
-		scope, err := s.guardScope(conn, req, normalized, string(ast), refs, fn)
+		scope, err := s.guardScope(conn, req, normalized, string(ast), facts.refs, facts.scopedDenied)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func (s *Server) checkReaderTimeout(req *request, normalized string) error {
 // ordinary database and a Filesystem one, as clickhouse-local's is.
 var fileDatabaseEngines = []string{"Overlay", "Filesystem", "S3", "HDFS"}
 
-// guardNames refuses table names (refs, as tableRefs prints them) that the
+// guardNames refuses table names (refs, as readAST returns them) that the
 // engine would read as something other than a table:
 //
 //   - a file: in a database of fileDatabaseEngines, `FROM "/etc/passwd"`,
@@ -200,45 +200,100 @@ func (s *Server) guardNames(conn *chdb.Conn, req *request, refs []string) error 
 	return nil
 }
 
-// deniedFunction walks EXPLAIN AST output (one node per line, indented by
-// depth) and returns the first function a reader may not call, and whether
-// it stands in a table position (a TableExpression's child).
-func deniedFunction(ast string) (string, bool) {
+// astFacts is what the read guard learns from a statement's EXPLAIN AST.
+type astFacts struct {
+	// refs are the tables the statement names (FROM, JOIN, subqueries,
+	// `x IN t`), as the engine prints them: db.name or name.
+	refs []string
+	// readerDenied is the first function no reader may call (a table
+	// function other than readerTableFunctions, or one of
+	// readerDeniedFunctions), inTable whether it stands in a table
+	// position.
+	readerDenied string
+	inTable      bool
+	// scopedDenied is the first function a scoped user may not call: a
+	// table function other than scopedTableFunctions, or a dictionary or
+	// joinGet function (scope.go).
+	scopedDenied string
+}
+
+// readAST walks EXPLAIN AST output (one node per line, indented one space
+// per level) and returns what the guard needs from it. ok is false when
+// the output is not a tree the engine could have printed (see
+// declaredChildren): then nothing in it can be trusted.
+func readAST(ast string) (f astFacts, ok bool) {
 	type node struct {
-		depth int
-		text  string
+		depth, children, declared int
+		text                      string
 	}
-	var stack []node
+	var stack []*node
+	roots := 0
+	// pop closes the nodes at depth or deeper; each must have had as many
+	// children as the engine said it has.
+	pop := func(depth int) bool {
+		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
+			if n := stack[len(stack)-1]; n.children != n.declared {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+		}
+		return true
+	}
 	for _, line := range strings.Split(ast, "\n") {
 		trimmed := strings.TrimLeft(line, " ")
 		if trimmed == "" {
 			continue
 		}
 		depth := len(line) - len(trimmed)
-		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
-			stack = stack[:len(stack)-1]
+		if !pop(depth) {
+			return astFacts{}, false
 		}
-		parent := ""
-		if len(stack) > 0 {
-			parent = stack[len(stack)-1].text
+		var parent, grand *node
+		if n := len(stack); n > 0 {
+			parent = stack[n-1]
+			if n > 1 {
+				grand = stack[n-2]
+			}
 		}
-		stack = append(stack, node{depth, trimmed})
-		name, ok := strings.CutPrefix(trimmed, "Function ")
-		if !ok {
+		index := 0
+		switch {
+		case parent == nil && depth == 0 && roots == 0:
+			roots++
+		case parent != nil && depth == parent.depth+1:
+			index = parent.children
+			parent.children++
+		default:
+			return astFacts{}, false
+		}
+		stack = append(stack, &node{depth: depth, declared: declaredChildren(trimmed), text: trimmed})
+		if name, ok := strings.CutPrefix(trimmed, "TableIdentifier "); ok {
+			f.refs = append(f.refs, identName(name))
 			continue
 		}
-		if i := strings.IndexByte(name, ' '); i >= 0 {
-			name = name[:i]
-		}
-		if strings.HasPrefix(parent, "TableExpression") {
-			if !readerTableFunctions[name] {
-				return name, true
+		if name, ok := strings.CutPrefix(trimmed, "Function "); ok {
+			name = identName(name)
+			table := parent != nil && strings.HasPrefix(parent.text, "TableExpression")
+			if f.readerDenied == "" && (table && !readerTableFunctions[name] || !table && readerDeniedFunctions[name]) {
+				f.readerDenied, f.inTable = name, table
 			}
-		} else if readerDeniedFunctions[name] {
-			return name, false
+			// Dictionaries and Join tables are read by key, past any filter.
+			if f.scopedDenied == "" && (table && !scopedTableFunctions[name] ||
+				!table && (strings.HasPrefix(name, "dict") || strings.HasPrefix(name, "joinGet"))) {
+				f.scopedDenied = name
+			}
+			continue
+		}
+		// `x IN t`: the right-hand side is an Identifier naming a table.
+		if name, ok := strings.CutPrefix(trimmed, "Identifier "); ok && index == 1 &&
+			parent != nil && strings.HasPrefix(parent.text, "ExpressionList") &&
+			grand != nil && strings.HasPrefix(grand.text, "Function ") && inFunctions[identName(strings.TrimPrefix(grand.text, "Function "))] {
+			f.refs = append(f.refs, identName(name))
 		}
 	}
-	return "", false
+	if !pop(0) || roots != 1 {
+		return astFacts{}, false
+	}
+	return f, true
 }
 
 // hasTopLevelWords reports whether the words a, b appear in sequence as

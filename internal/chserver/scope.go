@@ -73,7 +73,7 @@ var inFunctions = map[string]bool{
 var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // guardScope checks a scoped user's statement (normalised text, its
-// EXPLAIN AST and what tableRefs found in it) and returns the settings to
+// EXPLAIN AST and what readAST found in it) and returns the settings to
 // run it with: the tenant filters, or nothing for an auditor without a
 // tenant.
 func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast string, refs []string, fn string) (string, error) {
@@ -177,85 +177,6 @@ func catalog(conn *chdb.Conn) (map[string]map[string]bool, error) {
 		cat[row.db][row.table] = row.tenant == 1
 	}
 	return cat, nil
-}
-
-// tableRefs walks EXPLAIN AST output and returns the tables a statement
-// names (FROM, JOIN, subqueries, `x IN t`), and the first table function
-// or dictionary function a scoped user may not call. ok is false when the
-// output is not a tree the engine could have printed (see astLine).
-func tableRefs(ast string) (refs []string, denied string, ok bool) {
-	type node struct {
-		depth, children, declared int
-		text                      string
-	}
-	var stack []*node
-	roots := 0
-	// pop closes the nodes at depth or deeper; each must have had as many
-	// children as the engine said it has.
-	pop := func(depth int) bool {
-		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
-			if n := stack[len(stack)-1]; n.children != n.declared {
-				return false
-			}
-			stack = stack[:len(stack)-1]
-		}
-		return true
-	}
-	for _, line := range strings.Split(ast, "\n") {
-		trimmed := strings.TrimLeft(line, " ")
-		if trimmed == "" {
-			continue
-		}
-		depth := len(line) - len(trimmed)
-		if !pop(depth) {
-			return nil, "", false
-		}
-		var parent, grand *node
-		if n := len(stack); n > 0 {
-			parent = stack[n-1]
-			if n > 1 {
-				grand = stack[n-2]
-			}
-		}
-		index := 0
-		switch {
-		case parent == nil && depth == 0 && roots == 0:
-			roots++
-		case parent != nil && depth == parent.depth+1:
-			index = parent.children
-			parent.children++
-		default:
-			return nil, "", false
-		}
-		stack = append(stack, &node{depth: depth, declared: declaredChildren(trimmed), text: trimmed})
-		if name, ok := strings.CutPrefix(trimmed, "TableIdentifier "); ok {
-			refs = append(refs, identName(name))
-			continue
-		}
-		if name, ok := strings.CutPrefix(trimmed, "Function "); ok && parent != nil && strings.HasPrefix(parent.text, "TableExpression") {
-			if name = identName(name); !scopedTableFunctions[name] && denied == "" {
-				denied = name
-			}
-			continue
-		}
-		// Dictionaries and Join tables are read by key, past any filter.
-		if name, ok := strings.CutPrefix(trimmed, "Function "); ok {
-			if name = identName(name); (strings.HasPrefix(name, "dict") || strings.HasPrefix(name, "joinGet")) && denied == "" {
-				denied = name
-			}
-			continue
-		}
-		// `x IN t`: the right-hand side is an Identifier naming a table.
-		if name, ok := strings.CutPrefix(trimmed, "Identifier "); ok && index == 1 &&
-			parent != nil && strings.HasPrefix(parent.text, "ExpressionList") &&
-			grand != nil && inFunctions[identName(strings.TrimPrefix(grand.text, "Function "))] && strings.HasPrefix(grand.text, "Function ") {
-			refs = append(refs, identName(name))
-		}
-	}
-	if !pop(0) || roots != 1 {
-		return nil, "", false
-	}
-	return refs, denied, true
 }
 
 // declaredChildren is the N of a node line's trailing "(children N)".
