@@ -1,15 +1,9 @@
 package sink
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/trailwatch/trailwatch/internal/chstore"
-	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 	"github.com/trailwatch/trailwatch/schemas/event"
 	"github.com/trailwatch/trailwatch/sink/queries"
@@ -37,7 +31,7 @@ func TestScopedUsersOnTheSchema(t *testing.T) {
 	}
 	history.Store(t, e.st, evs, 0, nil)
 
-	scoped := openStoreAs(t, e.ch, e.ch.TenantReader, e.ch.ReaderPassword)
+	scoped := history.OpenAs(t, e.ch, e.ch.TenantReader, e.ch.ReaderPassword)
 	for sql, want := range map[string]uint64{
 		"SELECT count() FROM audit_events":                              2,
 		"SELECT count() FROM audit_events_masked":                       2,
@@ -71,7 +65,7 @@ func TestScopedUsersOnTheSchema(t *testing.T) {
 		}
 	}
 
-	auditor := openStoreAs(t, e.ch, e.ch.Auditor, e.ch.ReaderPassword)
+	auditor := history.OpenAs(t, e.ch, e.ch.Auditor, e.ch.ReaderPassword)
 	var n uint64
 	if err := auditor.Conn().QueryRow(t.Context(), "SELECT count() FROM audit_events_masked").Scan(&n); err != nil || n != 5 {
 		t.Errorf("audit_events_masked as the auditor: %d (%v), want 5", n, err)
@@ -90,21 +84,4 @@ func TestScopedUsersOnTheSchema(t *testing.T) {
 			t.Errorf("%s as the auditor: %v, want ACCESS_DENIED", sql, err)
 		}
 	}
-}
-
-// openStoreAs opens the test's database as another user of the server.
-func openStoreAs(t *testing.T, ch testenv.ClickHouseEnv, user, password string) *chstore.Store {
-	t.Helper()
-	pw := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User, cfg.PasswordFile = ch.URL, ch.Database, user, pw
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }

@@ -1,14 +1,9 @@
 package queries
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/trailwatch/trailwatch/internal/chstore"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/internal/testenv/history"
 )
@@ -29,7 +24,7 @@ func TestEveryQueryRunsForReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, user := range []string{env.Reader, env.TenantReader} {
-		st := openAs(t, env, user, env.ReaderPassword)
+		st := history.OpenAs(t, env, user, env.ReaderPassword)
 		for _, q := range all {
 			values := map[string]string{}
 			for _, p := range q.Params {
@@ -60,20 +55,4 @@ func TestEveryQueryRunsForReaders(t *testing.T) {
 			rows.Close()
 		}
 	}
-}
-
-func openAs(t *testing.T, env testenv.ClickHouseEnv, user, password string) *chstore.Store {
-	t.Helper()
-	pw := filepath.Join(t.TempDir(), "password")
-	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := chstore.DefaultConfig()
-	cfg.URL, cfg.Database, cfg.User, cfg.PasswordFile = env.URL, env.Database, user, pw
-	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }

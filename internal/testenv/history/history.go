@@ -8,6 +8,8 @@
 package history
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -77,5 +79,23 @@ func MigratedIn(t testing.TB, env testenv.ClickHouseEnv) *chstore.Store {
 	if _, err := st.Migrate(t.Context(), ms); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// OpenAs opens env's database as another user of the server (a reader,
+// an auditor, a tenant-scoped reader), closed when t ends.
+func OpenAs(t testing.TB, env testenv.ClickHouseEnv, user, password string) *chstore.Store {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := chstore.DefaultConfig()
+	cfg.URL, cfg.Database, cfg.User, cfg.PasswordFile = env.URL, env.Database, user, pw
+	st, err := chstore.Open(t.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	return st
 }
