@@ -83,6 +83,76 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 	return st, nil
 }
 
+// guardInsert refuses a writer's insert whose target is not a table. In
+// chDB's default database (an Overlay with a Filesystem database, as
+// clickhouse-local's is) `INSERT INTO "/home/u/.profile" FORMAT CSV`
+// appends to that file, so "a writer may insert into tables" must be
+// checked against the engine's list of tables, not left to the engine.
+func (s *Server) guardInsert(conn *chdb.Conn, req *request) error {
+	db, name, ok := insertTarget(req.stmt.Insert.Target)
+	if !ok {
+		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: a writer inserts into a table named [db.]table, with no escapes in a quoted name", req.user.name)
+	}
+	if db == "" {
+		db = req.currentDatabase()
+	}
+	out, _, err := conn.Query("SELECT count() FROM system.tables WHERE database = {db:String} AND name = {name:String} AND NOT is_temporary", "TSVRaw",
+		chdb.Param{Name: "db", Value: escapeParam(db)}, chdb.Param{Name: "name", Value: escapeParam(name)})
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(out)) != "1" {
+		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: a writer may insert into tables only, and %s.%s is not one", req.user.name, quoteIdent(db), quoteIdent(name))
+	}
+	return nil
+}
+
+// insertTarget reads the table of "INSERT INTO [TABLE] [db.]name …" (an
+// Insert's Target). A quoted name with a backslash in it is not read: its
+// escapes are the engine's to interpret.
+func insertTarget(target string) (db, name string, ok bool) {
+	l := &lexer{s: target}
+	ident := func() (string, bool) {
+		t, err := l.next()
+		if err != nil {
+			return "", false
+		}
+		text := l.s[t.start:t.end]
+		switch t.kind {
+		case tWord:
+			return text, true
+		case tQuotedIdent:
+			if strings.ContainsRune(text, '\\') {
+				return "", false
+			}
+			q := text[:1]
+			return strings.ReplaceAll(text[1:len(text)-1], q+q, q), true
+		}
+		return "", false
+	}
+	for _, kw := range []string{"INSERT", "INTO"} {
+		if t, err := l.next(); err != nil || !l.is(t, kw) {
+			return "", "", false
+		}
+	}
+	save := l.pos
+	if t, err := l.next(); err == nil && l.is(t, "TABLE") {
+		save = l.pos
+	}
+	l.pos = save
+	first, ok := ident()
+	if !ok {
+		return "", "", false
+	}
+	save = l.pos
+	if t, err := l.next(); err == nil && t.kind == tPunct && l.s[t.start:t.end] == "." {
+		second, ok := ident()
+		return first, second, ok
+	}
+	l.pos = save
+	return "", first, true
+}
+
 // timeoutSetting finds max_execution_time assignments in a normalised
 // statement (formatQuery prints them as name = value).
 var timeoutSetting = regexp.MustCompile("(?i)[`\"]?max_execution_time[`\"]?\\s*=\\s*([^,\\s)]+)")

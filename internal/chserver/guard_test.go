@@ -206,3 +206,35 @@ func TestReaderTimeLimit(t *testing.T) {
 		t.Errorf("a smaller limit: %d %q", r.status, r.body)
 	}
 }
+
+// TestWriterWritesTablesOnly: chDB's default database also names files
+// (an Overlay with a Filesystem database), and an insert into a file's
+// name appends to the file. A writer may insert into tables only.
+func TestWriterWritesTablesOnly(t *testing.T) {
+	table := httpTable(t, "c1 UInt8")
+	victim := filepath.Join(t.TempDir(), "victim.csv")
+	if err := os.WriteFile(victim, []byte("0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := "writer:" + writerPassword
+	for _, target := range []string{
+		`"` + victim + `"`, "`" + victim + "`", `default."` + victim + `"`, "TABLE `" + victim + "`",
+		`"` + victim + `" (c1)`, "`" + strings.ReplaceAll(victim, "/", `\/`) + "`",
+	} {
+		r := call(t, "POST", q("query", "INSERT INTO "+target+" FORMAT CSV"), strings.NewReader("1\n"), w)
+		if r.status == 200 || !strings.Contains(r.body, "ACCESS_DENIED") {
+			t.Errorf("insert into %s: %d %q, want ACCESS_DENIED", target, r.status, r.body)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "0\n" {
+		t.Fatalf("a writer changed a file: %q", b)
+	}
+	for _, target := range []string{table, "default." + table, "`" + table + "`", `"default"."` + table + `"`, "TABLE " + table + " (c1)"} {
+		if r := call(t, "POST", q("query", "INSERT INTO "+target+" FORMAT CSV"), strings.NewReader("1\n"), w); r.status != 200 {
+			t.Errorf("insert into %s: %d %q", target, r.status, r.body)
+		}
+	}
+	if got := admin(t, "SELECT count() FROM "+table+" FORMAT TSV"); got != "5\n" {
+		t.Fatalf("%q rows, want 5", got)
+	}
+}

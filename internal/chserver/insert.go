@@ -27,6 +27,11 @@ import (
 // is passed through as it is.
 func (s *Server) runInsert(ctx context.Context, conn *chdb.Conn, req *request) (chdb.Stats, error) {
 	ins := req.stmt.Insert
+	if req.user.role == RoleWriter {
+		if err := s.guardInsert(conn, req); err != nil {
+			return chdb.Stats{}, err
+		}
+	}
 	path := s.fifoPath(req.queryID)
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		return chdb.Stats{}, fmt.Errorf("making an insert pipe: %w", err)
