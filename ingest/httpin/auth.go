@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -139,15 +140,24 @@ func (s *Server) verify(src *source, r *http.Request, body []byte, now time.Time
 	if err != nil {
 		return &authFailure{"bad_timestamp", HeaderTimestamp + " must be Unix time in milliseconds"}
 	}
-	at := time.UnixMilli(ms)
-	if d := now.Sub(at); d > s.cfg.SignatureTolerance || -d > s.cfg.SignatureTolerance {
-		return &authFailure{"stale", fmt.Sprintf("%s is %s from the server's clock, limit %s: re-sign with the current time", HeaderTimestamp, d.Round(time.Millisecond), s.cfg.SignatureTolerance)}
+	// Compare in milliseconds against the bounds, not with now.Sub: a
+	// timestamp far ahead (Unix nanoseconds by mistake, or the largest
+	// int64) makes now.Sub saturate at the most negative Duration, whose
+	// negation overflows to itself and so passed "-d > tolerance".
+	nowMs, tol := now.UnixMilli(), s.cfg.SignatureTolerance.Milliseconds()
+	if ms < nowMs-tol || ms > nowMs+tol {
+		const maxMs = math.MaxInt64 / int64(time.Millisecond) // a Duration's range
+		off := "more than 292 years"
+		if ms > nowMs-maxMs && ms < nowMs+maxMs {
+			off = (time.Duration(nowMs-ms) * time.Millisecond).String()
+		}
+		return &authFailure{"stale", fmt.Sprintf("%s is %s from the server's clock, limit %s: re-sign with the current time", HeaderTimestamp, off, s.cfg.SignatureTolerance)}
 	}
-	switch src.replay.add([sha256.Size]byte(want), ms, now.Add(-s.cfg.SignatureTolerance).UnixMilli()) {
+	switch src.replay.add([sha256.Size]byte(want), ms, nowMs-tol) {
 	case replaySeen:
 		return &authFailure{"replayed", "this signature was used before: sign every request, retries too, with a new timestamp"}
 	case replayTooOld:
-		return &authFailure{"stale", "the server remembers fewer signatures than usual under this load: re-sign with the current time"}
+		return &authFailure{"stale", "this timestamp is at or before signatures the server no longer remembers (old, or forgotten under load): re-sign with the current time"}
 	}
 	return nil
 }

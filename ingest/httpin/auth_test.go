@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"crypto/sha256"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -144,5 +145,106 @@ func TestLogsHoldNoSecretsOrContent(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the logs hold %q:\n%s", secret, logs)
 		}
+	}
+}
+
+// TestTimestampFarInTheFutureIsStale: a signed timestamp so far ahead that
+// the difference from the clock overflows time.Duration (a sender signing
+// Unix nanoseconds instead of milliseconds, or the largest int64) must be
+// refused as stale like any other out-of-tolerance timestamp. Accepted, it
+// would also sit in the replay cache for ever and, once evicted, raise the
+// cache's floor above every honest timestamp: the source locked out.
+func TestTimestampFarInTheFutureIsStale(t *testing.T) {
+	fx := newFixture(t, nil)
+	now := time.Now()
+	body := ingesttest.Event(1, now)
+	for name, ms := range map[string]int64{
+		"unix nanoseconds": now.UnixNano(),
+		"max int64":        math.MaxInt64,
+		"min int64":        math.MinInt64,
+	} {
+		t.Run(name, func(t *testing.T) {
+			stamp := strconv.FormatInt(ms, 10)
+			h := map[string]string{HeaderSource: "signed", HeaderTimestamp: stamp,
+				HeaderSignature: Sign([]byte(signedSecret), stamp, EventsPath, body)}
+			r := post(t, fx.url, EventsPath, h, body)
+			if r.status != http.StatusUnauthorized || !strings.Contains(r.errorResponse(t).Error, "server's clock") {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+		})
+	}
+	if ids := ingesttest.Published(t, fx.env); len(ids) != 0 {
+		t.Errorf("published %v", ids)
+	}
+}
+
+// TestReplayAfterTheClockStepsBack: the replay cache forgets signatures
+// older than the tolerance as measured by the newest clock reading it has
+// seen. A request whose clock reading is earlier (the wall clock stepped
+// back, or simply a concurrent request that read the clock before another
+// one pruned the cache) must still not get a forgotten signature through.
+func TestReplayAfterTheClockStepsBack(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.SignatureTolerance = time.Minute })
+	base := time.Now()
+	clock := base
+	fx.srv.now = func() time.Time { return clock }
+
+	first := ingesttest.Event(1, base)
+	captured := signed("signed", signedSecret, EventsPath, first, base)
+	if r := post(t, fx.url, EventsPath, captured, first); r.status != http.StatusOK {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+	// An honest request 61 s later prunes the first signature.
+	clock = base.Add(61 * time.Second)
+	second := ingesttest.Event(2, base)
+	if r := post(t, fx.url, EventsPath, signed("signed", signedSecret, EventsPath, second, clock), second); r.status != http.StatusOK {
+		t.Fatalf("second request: %d %s", r.status, r.body)
+	}
+	// The clock reads 2 s earlier: the captured request is within the
+	// tolerance again by this reading, but it was seen.
+	clock = base.Add(59 * time.Second)
+	if r := post(t, fx.url, EventsPath, captured, first); r.status != http.StatusUnauthorized {
+		t.Fatalf("replay of a pruned signature: %d %s", r.status, r.body)
+	}
+}
+
+// TestReplayWithAnotherSpellingOfTheSignature: hex is case-insensitive, so
+// the same signature in capitals is the same signature, and a replay.
+func TestReplayWithAnotherSpellingOfTheSignature(t *testing.T) {
+	fx := newFixture(t, nil)
+	body := ingesttest.Event(1, time.Now())
+	h := signed("signed", signedSecret, EventsPath, body, time.Now())
+	if r := post(t, fx.url, EventsPath, h, body); r.status != http.StatusOK {
+		t.Fatalf("first: %d %s", r.status, r.body)
+	}
+	h[HeaderSignature] = "v1=" + strings.ToUpper(strings.TrimPrefix(h[HeaderSignature], "v1="))
+	if r := post(t, fx.url, EventsPath, h, body); r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "used before") {
+		t.Fatalf("replay in capitals: %d %s", r.status, r.body)
+	}
+}
+
+// TestCredentialsOnlyFromHeaders: a token in the query string or in the
+// body, or a token with its scheme misspelt, authenticates nothing.
+func TestCredentialsOnlyFromHeaders(t *testing.T) {
+	fx := newFixture(t, nil)
+	body := ingesttest.Event(1, time.Now())
+	for _, tc := range []struct {
+		target  string
+		headers map[string]string
+	}{
+		{EventsPath + "?access_token=" + crmToken, nil},
+		{EventsPath + "?token=" + crmToken, nil},
+		{EventsPath, map[string]string{"Authorization": "Token " + crmToken}},
+		{EventsPath, map[string]string{"Authorization": crmToken}},
+		{EventsPath, map[string]string{"Authorization": "Bearer"}},
+		{EventsPath, map[string]string{"Authorization": "Bearer "}},
+		{EventsPath, map[string]string{"X-Trailwatch-Token": crmToken}},
+	} {
+		if r := post(t, fx.url, tc.target, tc.headers, body); r.status != http.StatusUnauthorized {
+			t.Errorf("%s %v: %d %s", tc.target, tc.headers, r.status, r.body)
+		}
+	}
+	if ids := ingesttest.Published(t, fx.env); len(ids) != 0 {
+		t.Errorf("published %v", ids)
 	}
 }

@@ -134,6 +134,13 @@ func singleValue(b []byte) bool {
 	return bytes.IndexByte(bytes.TrimRight(b, " \t\r\n"), '\n') < 0 || json.Valid(b)
 }
 
+// blank reports whether a line holds nothing but JSON whitespace. Not
+// bytes.TrimSpace: it also trims Unicode spaces (U+00A0, U+0085, form
+// feed, …), and a line of those was skipped without a word while the
+// request was answered 200: input accepted and then lost. Such a line is
+// refused on its own and dead-lettered instead.
+func blank(line []byte) bool { return len(bytes.Trim(line, " \t\r")) == 0 }
+
 func eachLine(body []byte, lim limits, fn func(record.Record, []byte, int, int, error)) error {
 	// Count first, so that nothing is parsed (or published) when the
 	// request is over the limit.
@@ -143,7 +150,7 @@ func eachLine(body []byte, lim limits, fn func(record.Record, []byte, int, int, 
 		rest = tail
 		line++
 		data = bytes.TrimRight(data, "\r")
-		if len(bytes.TrimSpace(data)) == 0 {
+		if blank(data) {
 			continue
 		}
 		if len(data) > lim.record {
@@ -162,7 +169,7 @@ func eachLine(body []byte, lim limits, fn func(record.Record, []byte, int, int, 
 		rest = tail
 		line++
 		data = bytes.TrimRight(data, "\r")
-		if len(bytes.TrimSpace(data)) == 0 {
+		if blank(data) {
 			continue
 		}
 		fn(record.Record{Data: data, Line: line}, data, line, index, nil)

@@ -212,3 +212,56 @@ func TestVendorFormats(t *testing.T) {
 		t.Fatalf("published %v", ids)
 	}
 }
+
+// TestUnicodeBlankLinesAreNotDropped: only JSON whitespace makes a line
+// blank. A line of other Unicode spaces (no-break space, NEL, form feed)
+// is not an event, but it is input the sender sent and was answered 2xx
+// for: it must be refused and dead-lettered, not silently skipped.
+func TestUnicodeBlankLinesAreNotDropped(t *testing.T) {
+	fx := newFixture(t, nil)
+	now := time.Now()
+	var body bytes.Buffer
+	body.Write(ingesttest.Event(1, now))
+	body.WriteString("\n\u00a0\n\u0085\n\f\n\v\n \t\r\n\n")
+	body.Write(ingesttest.Event(2, now))
+	body.WriteString("\n")
+	r := post(t, fx.url, EventsPath, bearer(crmToken), body.Bytes())
+	resp := r.response(t)
+	if r.status != http.StatusMultiStatus || resp.Accepted != 2 || resp.Rejected != 4 {
+		t.Fatalf("status %d answer %+v", r.status, resp)
+	}
+	if n := len(ingesttest.DeadLetters(t, fx.env)); n != 4 {
+		t.Errorf("%d dead letters, want the 4 lines of non-JSON whitespace", n)
+	}
+}
+
+// TestDeeplyNestedBodies: nesting far beyond anything an event has is
+// refused (400, kept in the dead-letter topic, or a record refused), never
+// a crash of the handler.
+func TestDeeplyNestedBodies(t *testing.T) {
+	fx := newFixture(t, nil)
+	// Under the record limits (64 KiB, 256 KiB), past encoding/json's
+	// depth limit (10,000).
+	deep := strings.Repeat("[", 30000) + strings.Repeat("]", 30000)
+	for _, tc := range []struct {
+		name, body, target string
+		token              string
+	}{
+		{"array", "[" + deep + "]", EventsPath, crmToken},
+		{"field", `{"id":"x","labels":` + deep + `}`, EventsPath, crmToken},
+		{"vendor record", `{"id":"1","actingUser":` + strings.Repeat(`{"a":`, 40000) + "1" + strings.Repeat("}", 40000) + "}", EventsPath, hsToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(t, fx.url, tc.target, bearer(tc.token), []byte(tc.body))
+			if r.status != http.StatusBadRequest && r.status != http.StatusMultiStatus {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+		})
+	}
+	if ids := ingesttest.Published(t, fx.env); len(ids) != 0 {
+		t.Errorf("published %v", ids)
+	}
+	if n := len(ingesttest.DeadLetters(t, fx.env)); n != 3 {
+		t.Errorf("%d dead letters, want 3", n)
+	}
+}

@@ -15,10 +15,11 @@ const (
 )
 
 // replayCache remembers the signatures of one source's requests within the
-// signature tolerance, in bounded memory. When it is full it forgets the
-// oldest signature and from then on refuses timestamps at or before the
-// one it forgot (the floor): a replay is always refused, and under a flood
-// of signed requests the tolerance shrinks instead of the memory growing.
+// signature tolerance, in bounded memory. It refuses timestamps at or
+// before the newest one it has forgotten (the floor): signatures are
+// forgotten once older than the tolerance, or, when the cache is full, the
+// oldest first. A replay is always refused, and under a flood of signed
+// requests the tolerance shrinks instead of the memory growing.
 type replayCache struct {
 	mu    sync.Mutex
 	max   int
@@ -37,8 +38,15 @@ func newReplayCache(max int) *replayCache {
 func (c *replayCache) add(sig [sha256.Size]byte, ts, oldest int64) replayResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A forgotten signature raises the floor whatever the reason it was
+	// forgotten: oldest comes from the caller's clock reading, which can be
+	// earlier than the one that pruned (a concurrent request that read the
+	// clock first, or a wall clock stepped back), and by that reading a
+	// pruned signature can be within the tolerance again.
 	for len(c.byAge) > 0 && c.byAge[0].ts < oldest {
-		delete(c.seen, heap.Pop(&c.byAge).(sigAt).sig)
+		old := heap.Pop(&c.byAge).(sigAt)
+		delete(c.seen, old.sig)
+		c.floor = max(c.floor, old.ts)
 	}
 	if _, ok := c.seen[sig]; ok {
 		return replaySeen

@@ -69,8 +69,13 @@ func NewServer(listen string, g prometheus.Gatherer, log zerolog.Logger) *Server
 	s.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       time.Minute,
+		// ReadTimeout bounds the body too: without it a client that
+		// starts a body and stops holds its connection for ever (the
+		// server waits to discard the body before it answers), and
+		// enough of them starve /metrics and the probes.
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  time.Minute,
 	}
 	return s
 }

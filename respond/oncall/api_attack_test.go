@@ -1,0 +1,132 @@
+package oncall_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/trailwatch/trailwatch/respond/oncall"
+)
+
+// syncBuffer collects log lines from the API's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAPIAttacks: decisions change state only by POST with an approver's
+// token in the Authorization header; a browser page on another origin
+// gets no CORS grant; nothing a caller sends as a credential reaches the
+// logs; an oversized reject body is refused.
+func TestAPIAttacks(t *testing.T) {
+	w := newWorld(t)
+	ap, err := oncall.LoadApprovers(approvers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	api, err := oncall.NewAPI(w.svc, ap, zerolog.New(logs).Level(zerolog.DebugLevel), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	c := srv.Client()
+	u := srv.URL + "/v1/actions"
+	do := func(method, url string, header http.Header, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	auth := http.Header{"Authorization": {"Bearer " + aliceToken}}
+
+	t.Run("methods", func(t *testing.T) {
+		for _, op := range []string{"approve", "reject", "undo"} {
+			for _, m := range []string{"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+				if resp := do(m, u+"/act-wait/"+op, auth, ""); resp.StatusCode != http.StatusMethodNotAllowed {
+					t.Errorf("%s %s: %d, want 405", m, op, resp.StatusCode)
+				}
+			}
+		}
+		if resp := do("POST", u, auth, ""); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST to the list: %d, want 405", resp.StatusCode)
+		}
+	})
+	t.Run("credentials elsewhere than the Authorization header", func(t *testing.T) {
+		for _, tc := range []struct {
+			url    string
+			header http.Header
+		}{
+			{u + "/act-wait/approve?access_token=" + aliceToken, nil},
+			{u + "/act-wait/approve?token=" + aliceToken, nil},
+			{u + "/act-wait/approve", http.Header{"Cookie": {"token=" + aliceToken}}},
+			{u + "/act-wait/approve", http.Header{"X-Api-Key": {aliceToken}}},
+			{u + "/act-wait/approve", http.Header{"Authorization": {"Bearer"}}},
+			{u + "/act-wait/approve", http.Header{"Authorization": {"Bearer " + aliceToken + " " + aliceToken}}},
+		} {
+			if resp := do("POST", tc.url, tc.header, ""); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %v: %d, want 401", tc.url, tc.header, resp.StatusCode)
+			}
+		}
+	})
+	t.Run("no CORS grant", func(t *testing.T) {
+		h := http.Header{"Origin": {"https://evil.example"}, "Access-Control-Request-Method": {"POST"},
+			"Access-Control-Request-Headers": {"authorization"}}
+		for _, m := range []string{"OPTIONS", "POST"} {
+			resp := do(m, u+"/act-wait/approve", h, "")
+			if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+				t.Errorf("%s: Access-Control-Allow-Origin %q", m, v)
+			}
+		}
+	})
+	t.Run("oversized reject body", func(t *testing.T) {
+		body := `{"reason":"` + strings.Repeat("x", 1<<20) + `"}`
+		if resp := do("POST", u+"/act-wait/reject", auth, body); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("1 MiB reject body: %d, want 400", resp.StatusCode)
+		}
+	})
+	if got := statuses(w.recordsOf(t, "act-wait")); got != "requested,awaiting_approval" {
+		t.Fatalf("a refused request changed the action: %s", got)
+	}
+	if resp := do("POST", u+"/act-wait/approve", auth, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("approval: %d", resp.StatusCode)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "without a valid token") || !strings.Contains(out, `"approved"`) {
+		t.Fatalf("the API logged no refusal or approval, so this test proves nothing:\n%s", out)
+	}
+	for _, secret := range []string{aliceToken, bobToken, "access_token"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs hold %q:\n%s", secret, out)
+		}
+	}
+}
