@@ -19,11 +19,17 @@ type Config struct {
 	MaxEventBytes  int   `yaml:"max_event_bytes" doc:"Largest canonical event record in a request (the contract's 64 KiB); larger answers 413."`
 	MaxRecordBytes int   `yaml:"max_record_bytes" doc:"Largest vendor-format record in a request (vendor records carry fields the event drops); larger answers 413."`
 
-	MaxInFlight    int           `yaml:"max_in_flight" doc:"Requests read, parsed and published at once; memory is bounded by about twice max_in_flight × max_body_bytes."`
-	QueueTimeout   time.Duration `yaml:"queue_timeout" doc:"How long a request waits for one of max_in_flight before it is answered 429 with Retry-After."`
-	ProduceTimeout time.Duration `yaml:"produce_timeout" doc:"How long a request waits for Kafka to acknowledge its events before it is answered 503 with Retry-After."`
-	RetryAfter     time.Duration `yaml:"retry_after" doc:"The Retry-After given with 429 and 503 answers (rounded up to whole seconds)."`
-	ReadTimeout    time.Duration `yaml:"read_timeout" doc:"Time allowed to read a request, body included."`
+	MaxInFlight int `yaml:"max_in_flight" doc:"Requests read, parsed and published at once; memory is bounded by about twice (max_in_flight + max_unverified_in_flight) × max_body_bytes."`
+	// MaxUnverifiedInFlight is a separate budget for requests of
+	// signature-only sources, which cannot be verified before their body
+	// has arrived: a client that knows such a source's name and sends a
+	// body slowly holds one of these places for up to read_timeout, never
+	// one of a token-authenticated request's.
+	MaxUnverifiedInFlight int           `yaml:"max_unverified_in_flight" doc:"Requests of signature-only sources at once (a separate budget: their sender is known only once the body has arrived, so a slow unauthenticated body can hold only these places, never those of token-authenticated requests)."`
+	QueueTimeout          time.Duration `yaml:"queue_timeout" doc:"How long a request waits for one of max_in_flight before it is answered 429 with Retry-After."`
+	ProduceTimeout        time.Duration `yaml:"produce_timeout" doc:"How long a request waits for Kafka to acknowledge its events before it is answered 503 with Retry-After."`
+	RetryAfter            time.Duration `yaml:"retry_after" doc:"The Retry-After given with 429 and 503 answers (rounded up to whole seconds)."`
+	ReadTimeout           time.Duration `yaml:"read_timeout" doc:"Time allowed to read a request, body included."`
 
 	SignatureTolerance time.Duration `yaml:"signature_tolerance" doc:"How far a signed request's X-Trailwatch-Timestamp may be from the server's clock, either way."`
 	ReplayCacheSize    int           `yaml:"replay_cache_size" doc:"Signatures remembered per source to refuse replays within signature_tolerance; when full the oldest are dropped and older timestamps refused."`
@@ -46,18 +52,19 @@ type SourceConfig struct {
 // refused until sources are configured.
 func DefaultConfig() Config {
 	return Config{
-		Listen:             "127.0.0.1:8088",
-		MaxBodyBytes:       8 << 20,
-		MaxEvents:          10000,
-		MaxEventBytes:      64 << 10,
-		MaxRecordBytes:     256 << 10,
-		MaxInFlight:        32,
-		QueueTimeout:       100 * time.Millisecond,
-		ProduceTimeout:     10 * time.Second,
-		RetryAfter:         5 * time.Second,
-		ReadTimeout:        30 * time.Second,
-		SignatureTolerance: 5 * time.Minute,
-		ReplayCacheSize:    100000,
+		Listen:                "127.0.0.1:8088",
+		MaxBodyBytes:          8 << 20,
+		MaxEvents:             10000,
+		MaxEventBytes:         64 << 10,
+		MaxRecordBytes:        256 << 10,
+		MaxInFlight:           32,
+		MaxUnverifiedInFlight: 8,
+		QueueTimeout:          100 * time.Millisecond,
+		ProduceTimeout:        10 * time.Second,
+		RetryAfter:            5 * time.Second,
+		ReadTimeout:           30 * time.Second,
+		SignatureTolerance:    5 * time.Minute,
+		ReplayCacheSize:       100000,
 	}
 }
 
@@ -87,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 1 {
 		bad("max_in_flight", "must be at least 1, got %d", c.MaxInFlight)
+	}
+	if c.MaxUnverifiedInFlight < 1 {
+		bad("max_unverified_in_flight", "must be at least 1, got %d", c.MaxUnverifiedInFlight)
 	}
 	for name, d := range map[string]time.Duration{"queue_timeout": c.QueueTimeout, "produce_timeout": c.ProduceTimeout,
 		"retry_after": c.RetryAfter, "read_timeout": c.ReadTimeout, "signature_tolerance": c.SignatureTolerance} {

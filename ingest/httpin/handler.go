@@ -71,12 +71,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 		return
 	}
-	if !s.acquire(r.Context()) {
-		s.retryLater(w, http.StatusTooManyRequests, "too many requests in flight ("+strconv.Itoa(s.cfg.MaxInFlight)+"): retry later")
+	// A token authenticated the request already; a signature-only
+	// source's request is known only once its body has arrived, so it
+	// waits in a budget of its own.
+	sem, budget := s.sem, "max_in_flight"
+	if src.tokenHash == nil {
+		sem, budget = s.unverifiedSem, "max_unverified_in_flight"
+	}
+	if !s.acquire(r.Context(), sem) {
+		s.retryLater(w, http.StatusTooManyRequests, "too many requests in flight ("+budget+" "+strconv.Itoa(cap(sem))+"): retry later")
 		code = http.StatusTooManyRequests
 		return
 	}
-	defer s.release()
+	defer s.release(sem)
 
 	max := s.cfg.MaxBodyBytes
 	if r.ContentLength > max {
@@ -176,15 +183,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, resp)
 }
 
-// acquire takes one of the in-flight places, waiting up to QueueTimeout.
-func (s *Server) acquire(ctx context.Context) bool {
+// acquire takes one of the in-flight places of sem, waiting up to
+// QueueTimeout.
+func (s *Server) acquire(ctx context.Context, sem chan struct{}) bool {
 	select {
-	case s.sem <- struct{}{}:
+	case sem <- struct{}{}:
 	default:
 		t := time.NewTimer(s.cfg.QueueTimeout)
 		defer t.Stop()
 		select {
-		case s.sem <- struct{}{}:
+		case sem <- struct{}{}:
 		case <-t.C:
 			return false
 		case <-ctx.Done():
@@ -195,8 +203,8 @@ func (s *Server) acquire(ctx context.Context) bool {
 	return true
 }
 
-func (s *Server) release() {
-	<-s.sem
+func (s *Server) release(sem chan struct{}) {
+	<-sem
 	s.m.inFlight.Dec()
 }
 

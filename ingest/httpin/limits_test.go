@@ -2,7 +2,9 @@ package httpin
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -182,4 +184,45 @@ func ingestEnv(t *testing.T) testenv.KafkaEnv {
 	env.Config.Producer.RetryBackoffMin = 10 * time.Millisecond
 	env.Config.Producer.RetryBackoffMax = 50 * time.Millisecond
 	return env
+}
+
+// TestSlowUnverifiedBodyHoldsOnlyItsOwnBudget: a client that knows a
+// signature-only source's name passes identification with one header and
+// then sends its body slowly; it cannot be refused before the body is
+// there. It holds a place of max_unverified_in_flight only: a
+// token-authenticated request is still served, and another request of a
+// signature-only source waits for that budget and is answered 429.
+func TestSlowUnverifiedBodyHoldsOnlyItsOwnBudget(t *testing.T) {
+	fx := newFixture(t, func(c *Config) {
+		c.MaxInFlight, c.MaxUnverifiedInFlight = 1, 1
+		c.QueueTimeout = 20 * time.Millisecond
+	})
+	host := strings.TrimPrefix(fx.url, "http://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers and the first byte of a long body, then nothing.
+	if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\n%s: signed\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n{", EventsPath, host, HeaderSource); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_in_flight_requests", nil) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request never took a place")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if r := post(t, fx.url, EventsPath, bearer(crmToken), ingesttest.NDJSON(0, 3, time.Now())); r.status != http.StatusOK {
+		t.Fatalf("a token request while a slow unverified body is arriving: %d %s", r.status, r.body)
+	}
+	body := ingesttest.NDJSON(3, 1, time.Now())
+	r := post(t, fx.url, EventsPath, signed("signed", signedSecret, EventsPath, body, time.Now()), body)
+	if r.status != http.StatusTooManyRequests || !strings.Contains(string(r.body), "max_unverified_in_flight") {
+		t.Fatalf("a second signed request: %d %s, want 429 naming max_unverified_in_flight", r.status, r.body)
+	}
+	if n := len(ingesttest.Published(t, fx.env)); n != 3 {
+		t.Fatalf("published %d, want the token request's 3", n)
+	}
 }

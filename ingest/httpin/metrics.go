@@ -32,7 +32,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"source"}))
 	m.inFlight, errs[2] = telemetry.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "trailwatch_ingest_http_in_flight_requests",
-		Help: "Requests being read, parsed or published (at most ingest.http.max_in_flight).",
+		Help: "Requests being read, parsed or published (at most ingest.http.max_in_flight + max_unverified_in_flight).",
 	}))
 	m.authFail, errs[3] = telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_http_auth_failures_total",

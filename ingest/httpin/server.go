@@ -61,11 +61,14 @@ type Server struct {
 	sources []*source
 	byName  map[string]*source
 	sem     chan struct{}
-	m       *metrics
-	log     zerolog.Logger
-	handler http.Handler
-	now     func() time.Time
-	bodies  sync.Pool
+	// unverifiedSem bounds the requests of signature-only sources
+	// (Config.MaxUnverifiedInFlight).
+	unverifiedSem chan struct{}
+	m             *metrics
+	log           zerolog.Logger
+	handler       http.Handler
+	now           func() time.Time
+	bodies        sync.Pool
 
 	stopping atomic.Bool
 	srv      *http.Server
@@ -85,13 +88,14 @@ func New(cfg Config, pub *ingest.Publisher, limits ingest.Limits, log zerolog.Lo
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		pub:    pub,
-		byName: map[string]*source{},
-		sem:    make(chan struct{}, cfg.MaxInFlight),
-		m:      m,
-		log:    log.With().Str("component", "ingest-http").Logger(),
-		now:    time.Now,
+		cfg:           cfg,
+		pub:           pub,
+		byName:        map[string]*source{},
+		sem:           make(chan struct{}, cfg.MaxInFlight),
+		unverifiedSem: make(chan struct{}, cfg.MaxUnverifiedInFlight),
+		m:             m,
+		log:           log.With().Str("component", "ingest-http").Logger(),
+		now:           time.Now,
 	}
 	var errs []error
 	for i, sc := range cfg.Sources {
