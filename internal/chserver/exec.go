@@ -399,8 +399,10 @@ func (s *Server) runOther(conn *chdb.Conn, req *request, resp *responder) (chdb.
 		applied = append(applied, st.name)
 	}
 	out, stats, err := conn.Query(req.stmt.Text, req.format, req.params...)
-	// The statement may have changed a schema: forget result descriptions.
+	// The statement may have changed a schema: forget result descriptions
+	// and the read guard's catalogue.
 	s.describes.clear()
+	s.cat.clear()
 	if err != nil {
 		return stats, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/trailwatch/trailwatch/internal/chdb"
 )
@@ -36,12 +37,50 @@ var readerTableFunctions = map[string]bool{
 // engine's tables.
 var readerDeniedFunctions = map[string]bool{"file": true}
 
-func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Statement, error) {
+// parsed is the engine's parse of a statement: its normalised text
+// (formatQuery) and EXPLAIN AST of that. Both are syntax only, the same
+// for the same text and parameters whatever the tables hold, so the guard
+// remembers them (Server.parses): dashboards and reports send the same
+// statements again and again, and the two calls are most of the guard's
+// cost. What depends on the catalogue or the files (guardNames,
+// guardScope) is checked on every statement.
+type parsed struct{ normalized, ast string }
+
+// parse returns the engine's parse of text with req's parameters.
+func (s *Server) parse(conn *chdb.Conn, req *request, text string) (parsed, error) {
+	var key strings.Builder
+	key.WriteString(text)
+	for _, p := range req.params {
+		key.WriteByte(0)
+		key.WriteString(p.Name)
+		key.WriteByte(0)
+		key.WriteString(p.Value)
+	}
+	if p, ok := s.parses.get(key.String()); ok {
+		return p, nil
+	}
 	out, _, err := conn.Query("SELECT formatQuery({q:String})", "RawBLOB", chdb.Param{Name: "q", Value: escapeParam(text)})
+	if err != nil {
+		return parsed{}, err
+	}
+	p := parsed{normalized: strings.TrimSpace(string(out))}
+	if st, err := parseStatement(p.normalized); err == nil && readOnlyKinds[st.Kind] {
+		ast, _, err := conn.Query("EXPLAIN AST "+p.normalized, "TSVRaw", req.params...)
+		if err != nil {
+			return parsed{}, err
+		}
+		p.ast = string(ast)
+	}
+	s.parses.put(key.String(), p)
+	return p, nil
+}
+
+func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Statement, error) {
+	p, err := s.parse(conn, req, text)
 	if err != nil {
 		return nil, err
 	}
-	normalized := strings.TrimSpace(string(out))
+	normalized := p.normalized
 	st, err := parseStatement(normalized)
 	if err != nil {
 		return nil, err
@@ -55,11 +94,8 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 	if err := s.checkReaderTimeout(req, normalized); err != nil {
 		return nil, err
 	}
-	ast, _, err := conn.Query("EXPLAIN AST "+normalized, "TSVRaw", req.params...)
-	if err != nil {
-		return nil, err
-	}
-	facts, ok := readAST(string(ast))
+	ast := p.ast
+	facts, ok := readAST(ast)
 	if !ok {
 		return nil, s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: the statement's parse cannot be read back; a name or alias with a line break in it is not allowed", req.user.name)
 	}
@@ -74,7 +110,7 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 		return nil, err
 	}
 	if req.user.scoped() {
-		scope, err := s.guardScope(conn, req, normalized, string(ast), facts.refs, facts.scopedDenied)
+		scope, err := s.guardScope(conn, req, normalized, ast, facts.refs, facts.scopedDenied)
 		if err != nil {
 			return nil, err
 		}
@@ -201,73 +237,113 @@ func (s *Server) guardNames(conn *chdb.Conn, req *request, refs []string) error 
 	deny := func(format string, args ...any) error {
 		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: "+format, append([]any{req.user.name}, args...)...)
 	}
+	cat, err := s.catalogue(conn)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if cat.temporary[ref] && req.user.scoped() {
+			return deny("%s is a temporary table, which a scoped user may not read", ref)
+		}
+	}
 	type dbName struct{ db, name string }
 	current := req.currentDatabase()
-	var cands []dbName
-	names := map[string]bool{}
 	for _, ref := range refs {
-		cands = append(cands, dbName{current, ref})
-		names[ref] = true
+		cands := []dbName{{current, ref}}
 		for i := range len(ref) {
 			if ref[i] == '.' {
 				cands = append(cands, dbName{ref[:i], ref[i+1:]})
-				names[ref[i+1:]] = true
+			}
+		}
+		for _, c := range cands {
+			if !cat.fileDBs[c.db] {
+				continue
+			}
+			if _, isTable := cat.tables[c.db][c.name]; isTable {
+				continue
+			}
+			// Not a table: a WITH name, nothing at all, or a file (asked
+			// every time: files come and go without the server's knowing).
+			out, _, err := conn.Query("EXISTS TABLE "+quoteIdent(c.db)+"."+quoteIdent(c.name), "TSVRaw")
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(string(out)) == "1" {
+				return deny("%s is a file, not a table, and a reader may not read files", c.name)
 			}
 		}
 	}
-	quoted := make([]string, 0, len(names))
-	for name := range names {
-		quoted = append(quoted, quoteString(name))
+	return nil
+}
+
+// catalogue is what the read guard needs to know of the engine's tables.
+type catalogue struct {
+	// tables: every table and view outside the system databases, by
+	// database and name, with whether it has a tenant column.
+	tables map[string]map[string]bool
+	// fileDBs are the databases of fileDatabaseEngines.
+	fileDBs map[string]bool
+	// temporary are the temporary tables' names.
+	temporary map[string]bool
+}
+
+// catalogueCache holds the catalogue between statements that may change
+// it: every such statement is an admin's and runs through runOther, which
+// forgets it.
+type catalogueCache struct {
+	mu  sync.Mutex
+	cat *catalogue
+}
+
+func (c *catalogueCache) clear() {
+	c.mu.Lock()
+	c.cat = nil
+	c.mu.Unlock()
+}
+
+// catalogue returns the engine's catalogue, read once until a statement
+// that may change it runs.
+func (s *Server) catalogue(conn *chdb.Conn) (*catalogue, error) {
+	s.cat.mu.Lock()
+	defer s.cat.mu.Unlock()
+	if s.cat.cat != nil {
+		return s.cat.cat, nil
 	}
 	engines := make([]string, len(fileDatabaseEngines))
 	for i, e := range fileDatabaseEngines {
 		engines[i] = quoteString(e)
 	}
 	out, _, err := conn.Query("SELECT 'd', name, '', 0 FROM system.databases WHERE engine IN ("+strings.Join(engines, ", ")+")"+
-		" UNION ALL SELECT 't', database, name, is_temporary FROM system.tables WHERE name IN ("+strings.Join(quoted, ", ")+")", "JSONCompactEachRow")
+		" UNION ALL SELECT 'x', '', name, 0 FROM system.tables WHERE is_temporary"+
+		" UNION ALL SELECT 't', database, table, max(name = 'tenant') FROM system.columns"+
+		" WHERE database NOT IN ('', 'system', 'information_schema', 'INFORMATION_SCHEMA') GROUP BY database, table", "JSONCompactEachRow")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fileDBs := map[string]bool{}
-	tables := map[dbName]bool{}
-	temporary := map[string]bool{}
+	cat := &catalogue{tables: map[string]map[string]bool{}, fileDBs: map[string]bool{}, temporary: map[string]bool{}}
 	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
 		if line == "" {
 			continue
 		}
 		var kind, db, name string
-		var temp int
-		if err := json.Unmarshal([]byte(line), &[]any{&kind, &db, &name, &temp}); err != nil {
-			return fmt.Errorf("reading the table catalogue: %w", err)
+		var tenant int
+		if err := json.Unmarshal([]byte(line), &[]any{&kind, &db, &name, &tenant}); err != nil {
+			return nil, fmt.Errorf("reading the table catalogue: %w", err)
 		}
-		switch {
-		case kind == "d":
-			fileDBs[db] = true
-		case temp == 1:
-			temporary[name] = true
+		switch kind {
+		case "d":
+			cat.fileDBs[db] = true
+		case "x":
+			cat.temporary[name] = true
 		default:
-			tables[dbName{db, name}] = true
+			if cat.tables[db] == nil {
+				cat.tables[db] = map[string]bool{}
+			}
+			cat.tables[db][name] = tenant == 1
 		}
 	}
-	for _, ref := range refs {
-		if temporary[ref] && req.user.scoped() {
-			return deny("%s is a temporary table, which a scoped user may not read", ref)
-		}
-	}
-	for _, c := range cands {
-		if !fileDBs[c.db] || tables[c] {
-			continue
-		}
-		// Not a table: a WITH name, nothing at all, or a file.
-		out, _, err := conn.Query("EXISTS TABLE "+quoteIdent(c.db)+"."+quoteIdent(c.name), "TSVRaw")
-		if err != nil {
-			return err
-		}
-		if strings.TrimSpace(string(out)) == "1" {
-			return deny("%s is a file, not a table, and a reader may not read files", c.name)
-		}
-	}
-	return nil
+	s.cat.cat = cat
+	return cat, nil
 }
 
 // astFacts is what the read guard learns from a statement's EXPLAIN AST.

@@ -27,32 +27,33 @@ import (
 // column is a result column's name and type.
 type column struct{ name, typ string }
 
-// describeCache remembers result columns by query text.
-type describeCache struct {
+// textCache is a bounded map from statement text (and what else the key
+// holds) to what the engine said of it; when full it starts afresh.
+type textCache[V any] struct {
 	mu sync.Mutex
-	m  map[string][]column
+	m  map[string]V
 }
 
-const describeCacheSize = 1024
+const textCacheSize = 1024
 
-func (c *describeCache) get(key string) ([]column, bool) {
+func (c *textCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cols, ok := c.m[key]
-	return cols, ok
+	v, ok := c.m[key]
+	return v, ok
 }
 
-func (c *describeCache) put(key string, cols []column) {
+func (c *textCache[V]) put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= describeCacheSize {
-		c.m = make(map[string][]column)
+	if c.m == nil || len(c.m) >= textCacheSize {
+		c.m = make(map[string]V)
 	}
-	c.m[key] = cols
+	c.m[key] = v
 }
 
-// clear forgets every description: a schema may have changed.
-func (c *describeCache) clear() {
+// clear forgets everything: a schema may have changed.
+func (c *textCache[V]) clear() {
 	c.mu.Lock()
 	c.m = nil
 	c.mu.Unlock()

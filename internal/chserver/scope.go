@@ -1,8 +1,6 @@
 package chserver
 
 import (
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -95,10 +93,11 @@ func (s *Server) guardScope(conn *chdb.Conn, req *request, normalized, ast strin
 		return "", deny("the function %s reads tables or dictionaries without this user's restrictions", fn)
 	}
 	current := req.currentDatabase()
-	cat, err := catalog(conn)
+	c, err := s.catalogue(conn)
 	if err != nil {
 		return "", err
 	}
+	cat := c.tables
 	dbs := map[string]bool{current: true}
 	for _, ref := range refs {
 		db, name, ok := strings.Cut(ref, ".")
@@ -149,34 +148,6 @@ func tenantFilters(cat map[string]map[string]bool, dbs map[string]bool, tenant s
 	}
 	sort.Strings(entries)
 	return filterSetting + " = {" + strings.Join(entries, ", ") + "}"
-}
-
-// catalog lists every table and view outside the system databases, by
-// database and name, with whether it has a tenant column.
-func catalog(conn *chdb.Conn) (map[string]map[string]bool, error) {
-	out, _, err := conn.Query("SELECT database, table, max(name = 'tenant') FROM system.columns "+
-		"WHERE database NOT IN ('system', 'information_schema', 'INFORMATION_SCHEMA') GROUP BY database, table", "JSONCompactEachRow")
-	if err != nil {
-		return nil, err
-	}
-	cat := map[string]map[string]bool{}
-	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
-		if line == "" {
-			continue
-		}
-		var row struct {
-			db, table string
-			tenant    int
-		}
-		if err := json.Unmarshal([]byte(line), &[]any{&row.db, &row.table, &row.tenant}); err != nil {
-			return nil, fmt.Errorf("reading the table catalogue: %w", err)
-		}
-		if cat[row.db] == nil {
-			cat[row.db] = map[string]bool{}
-		}
-		cat[row.db][row.table] = row.tenant == 1
-	}
-	return cat, nil
 }
 
 // declaredChildren is the N of a node line's trailing "(children N)".

@@ -209,3 +209,20 @@ func TestAuditorScope(t *testing.T) {
 		t.Fatalf("insert as auditor: %d %q", r.status, r.body)
 	}
 }
+
+// TestScopeSeesNewTables: the guard keeps the engine's catalogue between
+// statements; a table created since must be seen at once (a name that was
+// nothing a moment ago may be a table without a tenant column now).
+func TestScopeSeesNewTables(t *testing.T) {
+	scopeDB(t)
+	acme := "acme:" + readerPassword
+	db := q("database", "scope_a")
+	sql := "SELECT count() FROM late_table"
+	if r := call(t, "POST", db, strings.NewReader(sql), acme); r.status == 200 || !strings.Contains(r.body, "UNKNOWN_TABLE") {
+		t.Fatalf("before the table exists: %d %q, want UNKNOWN_TABLE", r.status, r.body)
+	}
+	admin(t, "CREATE TABLE scope_a.late_table (n UInt8) ENGINE = MergeTree ORDER BY n")
+	if r := call(t, "POST", db, strings.NewReader(sql), acme); r.status == 200 || !strings.Contains(r.body, "has no tenant column") {
+		t.Fatalf("after it was created: %d %q, want ACCESS_DENIED: has no tenant column", r.status, r.body)
+	}
+}

@@ -30,7 +30,9 @@ type Server struct {
 	codes     *codes
 	q         *queue
 	m         *metrics
-	describes describeCache
+	describes textCache[[]column] // result columns by query (native.go)
+	parses    textCache[parsed]   // the read guard's parse of a statement (guard.go)
+	cat       catalogueCache      // the read guard's view of the tables (guard.go)
 
 	displayName, version, timezone string
 	fifoDir                        string
