@@ -7,12 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/chserver"
+	"github.com/trailwatch/trailwatch/internal/testenv"
 )
 
 func TestServeConfigFromFile(t *testing.T) {
@@ -57,24 +57,6 @@ embedded:
 	}
 }
 
-// syncBuffer is an io.Writer the test reads while the command writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestClickHouseServe runs `trailwatch clickhouse serve` as its own
 // process (libchdb allows one engine per process, and this test binary's
 // other tests share one) on a free port, queries it over HTTP, and stops it
@@ -83,7 +65,7 @@ func TestClickHouseServe(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "clickhouse", "serve", "--path", filepath.Join(dir, "ch"), "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), asTrailwatch+"=1")
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

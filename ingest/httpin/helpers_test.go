@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,25 +35,7 @@ type fixture struct {
 	url  string
 	reg  *prometheus.Registry
 	prod *kafka.Producer
-	logs *lockedBuffer // everything the collector logged, at debug level
-}
-
-// lockedBuffer is a bytes.Buffer safe for the collector's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testenv.Buffer // everything the collector logged, at debug level
 }
 
 // newFixture starts the collector over httptest on a fresh embedded broker
@@ -99,7 +80,7 @@ func newFixtureOn(t *testing.T, env testenv.KafkaEnv, mutate func(*Config)) fixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testenv.Buffer{}
 	srv, err := New(cfg, pub, ingest.DefaultLimits(), zerolog.New(logs).Level(zerolog.DebugLevel), reg, nil)
 	if err != nil {
 		t.Fatal(err)

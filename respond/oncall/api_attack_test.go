@@ -1,36 +1,17 @@
 package oncall_test
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/respond/oncall"
 )
-
-// syncBuffer collects log lines from the API's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAPIAttacks: decisions change state only by POST with an approver's
 // token in the Authorization header; a browser page on another origin
@@ -42,7 +23,7 @@ func TestAPIAttacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	api, err := oncall.NewAPI(w.svc, ap, zerolog.New(logs).Level(zerolog.DebugLevel), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
