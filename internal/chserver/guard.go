@@ -71,7 +71,7 @@ func (s *Server) parse(conn *chdb.Conn, req *request, text string) (parsed, erro
 		}
 		p.ast = string(ast)
 	}
-	s.parses.put(key.String(), p)
+	s.parses.put(key.String(), p, len(p.normalized)+len(p.ast))
 	return p, nil
 }
 
@@ -123,7 +123,8 @@ func (s *Server) guardRead(conn *chdb.Conn, req *request, text string) (*Stateme
 // chDB's default database (an Overlay with a Filesystem database, as
 // clickhouse-local's is) `INSERT INTO "/home/u/.profile" FORMAT CSV`
 // appends to that file, so "a writer may insert into tables" must be
-// checked against the engine's list of tables, not left to the engine.
+// checked against the engine's list of tables (the guard's catalogue:
+// tables outside the system databases), not left to the engine.
 func (s *Server) guardInsert(conn *chdb.Conn, req *request) error {
 	db, name, ok := insertTarget(req.stmt.Insert.Target)
 	if !ok {
@@ -132,12 +133,11 @@ func (s *Server) guardInsert(conn *chdb.Conn, req *request) error {
 	if db == "" {
 		db = req.currentDatabase()
 	}
-	out, _, err := conn.Query("SELECT count() FROM system.tables WHERE database = {db:String} AND name = {name:String} AND NOT is_temporary", "TSVRaw",
-		chdb.Param{Name: "db", Value: escapeParam(db)}, chdb.Param{Name: "name", Value: escapeParam(name)})
+	cat, err := s.catalogue(conn)
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(string(out)) != "1" {
+	if _, isTable := cat.tables[db][name]; !isTable {
 		return s.codes.raise("ACCESS_DENIED", "%s: Not enough privileges: a writer may insert into tables only, and %s.%s is not one", req.user.name, quoteIdent(db), quoteIdent(name))
 	}
 	return nil

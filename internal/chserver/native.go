@@ -28,13 +28,18 @@ import (
 type column struct{ name, typ string }
 
 // textCache is a bounded map from statement text (and what else the key
-// holds) to what the engine said of it; when full it starts afresh.
+// holds) to what the engine said of it; when full it starts afresh. An
+// entry over textCacheEntryBytes is not kept: a client sending large
+// distinct statements must not make the cache hold gigabytes.
 type textCache[V any] struct {
 	mu sync.Mutex
 	m  map[string]V
 }
 
-const textCacheSize = 1024
+const (
+	textCacheSize       = 1024
+	textCacheEntryBytes = 32 << 10
+)
 
 func (c *textCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
@@ -43,7 +48,11 @@ func (c *textCache[V]) get(key string) (V, bool) {
 	return v, ok
 }
 
-func (c *textCache[V]) put(key string, v V) {
+// put keeps v under key; size is v's size in bytes (roughly).
+func (c *textCache[V]) put(key string, v V, size int) {
+	if len(key)+size > textCacheEntryBytes {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= textCacheSize {
@@ -101,7 +110,7 @@ func (s *Server) describe(conn *chdb.Conn, req *request, text, settings string) 
 		}
 		cols = append(cols, column{name: f[0], typ: f[1]})
 	}
-	s.describes.put(key.String(), cols)
+	s.describes.put(key.String(), cols, 32*len(cols))
 	return cols, nil
 }
 

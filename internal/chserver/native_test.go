@@ -2,6 +2,7 @@ package chserver
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -119,4 +120,25 @@ func FuzzParseType(f *testing.F) {
 			_ = w.data(ct, uint64(len(data)%7))
 		}
 	})
+}
+
+// TestTextCacheBounds: the caches keep at most textCacheSize entries and
+// no entry over textCacheEntryBytes, whatever clients send.
+func TestTextCacheBounds(t *testing.T) {
+	var c textCache[string]
+	c.put("small", "v", 1)
+	if v, ok := c.get("small"); !ok || v != "v" {
+		t.Fatalf("small entry: %q %v", v, ok)
+	}
+	big := strings.Repeat("x", textCacheEntryBytes)
+	c.put(big, "v", 1)
+	if _, ok := c.get(big); ok {
+		t.Fatal("an entry over textCacheEntryBytes was kept")
+	}
+	for i := range textCacheSize + 10 {
+		c.put(strconv.Itoa(i), "v", 1)
+	}
+	if n := len(c.m); n > textCacheSize {
+		t.Fatalf("%d entries, limit %d", n, textCacheSize)
+	}
 }
