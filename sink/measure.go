@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -136,7 +137,7 @@ func MeasureFromKafka(ctx context.Context, kcfg kafka.Config, st *chstore.Store,
 		return Measurement{}, err
 	}
 	defer p.Close()
-	key, _, err := integrity.LoadSigner(keyDir+"/checkpoint.pem", true)
+	key, _, err := integrity.LoadSigner(filepath.Join(keyDir, "checkpoint.pem"), true)
 	if err != nil {
 		return Measurement{}, err
 	}
@@ -228,15 +229,18 @@ func MeasureEngineFloor(ctx context.Context, st *chstore.Store, batch, batches i
 	if err := seed.Send(); err != nil {
 		return Measurement{}, err
 	}
+	// Offsets continue after the table's highest, so that a second
+	// measurement on the same table repeats no row of the first.
 	var before uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM audit_events").Scan(&before); err != nil {
+	var base int64
+	if err := st.Conn().QueryRow(ctx, "SELECT count(), if(count() = 0, 0, max(kafka_offset) + 1) FROM audit_events").Scan(&before, &base); err != nil {
 		return Measurement{}, err
 	}
 	start, startCPU := time.Now(), processCPU()
 	for i := range batches {
 		q := fmt.Sprintf("INSERT INTO audit_events SELECT * REPLACE (kafka_offset + %d AS kafka_offset) FROM floor_src "+
 			"SETTINGS insert_deduplication_token = 'floor-%d-%d', deduplicate_blocks_in_dependent_materialized_views = 1, "+
-			"optimize_on_insert = 0, parallel_view_processing = 1", (i+1)*batch, start.UnixNano(), i)
+			"optimize_on_insert = 0, parallel_view_processing = 1", base+int64(i+1)*int64(batch), start.UnixNano(), i)
 		if err := st.Exec(ctx, q); err != nil {
 			return Measurement{}, err
 		}
