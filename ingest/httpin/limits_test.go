@@ -226,3 +226,16 @@ func TestSlowUnverifiedBodyHoldsOnlyItsOwnBudget(t *testing.T) {
 		t.Fatalf("published %d, want the token request's 3", n)
 	}
 }
+
+// TestInFlightBudgetsValidated: both budgets must be at least 1, and the
+// error names each setting.
+func TestInFlightBudgetsValidated(t *testing.T) {
+	c := DefaultConfig()
+	c.MaxInFlight, c.MaxUnverifiedInFlight = 0, 0
+	err := c.Validate()
+	for _, want := range []string{"ingest.http.max_in_flight: must be at least 1, got 0", "ingest.http.max_unverified_in_flight: must be at least 1, got 0"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v lacks %q", err, want)
+		}
+	}
+}
