@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/ingest/record"
@@ -54,6 +56,80 @@ type replayOptions struct {
 
 // maxLine bounds one input line; the contract caps an event at 64 KiB.
 const maxLine = 1 << 20
+
+// replayBatches is how many batches of decoded lines are in use at once:
+// one being decoded, one being evaluated, and slack between them.
+const (
+	replayBatches   = 4
+	replayBatchSize = 256
+)
+
+// replayBatch is a run of consecutive lines, decoded. The events are
+// reused batch after batch (decoding into an event reuses its slices).
+type replayBatch struct {
+	items []replayLine
+}
+
+// replayLine is one line: its number and its event, or why it is not one.
+type replayLine struct {
+	line int
+	ev   event.Event
+	err  error
+}
+
+// decodeLines reads and decodes lines into batches taken from free and
+// sends them, in order, on full, until the input ends (nil), reading fails
+// (the error) or ctx ends (nil: whoever stopped it knows why).
+func decodeLines(ctx context.Context, lr *record.LineReader, name string, full chan<- *replayBatch, free <-chan *replayBatch) error {
+	for {
+		var b *replayBatch
+		select {
+		case b = <-free:
+		case <-ctx.Done():
+			return nil // stopped by the consumer, which says why
+		}
+		if cap(b.items) < replayBatchSize {
+			b.items = make([]replayLine, 0, replayBatchSize)
+		}
+		b.items = b.items[:0]
+		var end error
+		for len(b.items) < replayBatchSize {
+			line, n, err := lr.Next()
+			if errors.Is(err, io.EOF) {
+				end = io.EOF
+				break
+			}
+			var tooLong *record.LineError
+			if errors.As(err, &tooLong) {
+				b.items = b.items[:len(b.items)+1]
+				it := &b.items[len(b.items)-1]
+				it.line, it.err = n, fmt.Errorf("line is longer than %d bytes", maxLine)
+				continue
+			}
+			if err != nil {
+				end = fmt.Errorf("reading %s: %w", name, err)
+				break
+			}
+			b.items = b.items[:len(b.items)+1]
+			it := &b.items[len(b.items)-1]
+			it.line = n
+			it.err = detect.DecodeEventInto(&it.ev, line)
+		}
+		if len(b.items) > 0 {
+			select {
+			case full <- b:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if end != nil {
+			if errors.Is(end, io.EOF) {
+				return nil
+			}
+			return end
+		}
+	}
+}
 
 func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	rs, err := detect.Load(o.rules)
@@ -111,54 +187,73 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 
 	start := time.Now()
 	sh := eng.NewShard()
-	lr := record.NewLineReader(in, maxLine)
+	// Lines are read and decoded on a goroutine of their own, a batch at a
+	// time, while the engine evaluates the batch before: on two cores
+	// decoding (validation included) comes off the engine's critical path.
+	// Batches come back in order, so alerts, reports and the summary are
+	// those of reading one line after another.
 	var out []detect.Output
-	var ev event.Event // decoded into again for every line: Process keeps nothing of it
-	var lines, events, rejected, alerts, actions, lates int
-	for {
-		line, n, err := lr.Next()
-		var tooLong *record.LineError
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		lines = n
-		if errors.As(err, &tooLong) {
-			rejected++
-			fmt.Fprintf(stderr, "%s:%d: line is longer than %d bytes\n", name, lines, maxLine)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
-		}
-		if derr := detect.DecodeEventInto(&ev, line); derr != nil {
-			rejected++
-			fmt.Fprintf(stderr, "%s:%d: %v\n", name, lines, derr)
-		} else {
-			events++
-			out = sh.Process(&ev, out[:0])
-			for _, x := range out {
-				switch x.Kind {
-				case detect.OutputAlert:
-					alerts++
-					if err := writeJSON(alertsW, x.Alert); err != nil {
-						return err
-					}
-				case detect.OutputAction:
-					actions++
-					if actionsW != nil {
-						if err := writeJSON(actionsW, x.Action); err != nil {
+	var events, rejected, alerts, actions, lates int
+	g, ctx := errgroup.WithContext(context.Background())
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	full, free := make(chan *replayBatch, replayBatches), make(chan *replayBatch, replayBatches)
+	for range replayBatches {
+		free <- &replayBatch{}
+	}
+	g.Go(func() error {
+		defer close(full)
+		return decodeLines(ctx, record.NewLineReader(in, maxLine), name, full, free)
+	})
+	g.Go(func() error {
+		// On an early return, stop the reader and hand back what it sent
+		// until it has: it must not wait for a free batch (errgroup
+		// cancels ctx only after this function has returned).
+		defer func() {
+			stop()
+			for b := range full {
+				free <- b
+			}
+		}()
+		for b := range full {
+			for i := range b.items {
+				it := &b.items[i]
+				if it.err != nil {
+					rejected++
+					fmt.Fprintf(stderr, "%s:%d: %v\n", name, it.line, it.err)
+					continue
+				}
+				events++
+				out = sh.Process(&it.ev, out[:0])
+				for _, x := range out {
+					switch x.Kind {
+					case detect.OutputAlert:
+						alerts++
+						if err := writeJSON(alertsW, x.Alert); err != nil {
 							return err
 						}
-					}
-				case detect.OutputLate:
-					lates++
-					if lates <= 10 {
-						fmt.Fprintf(stderr, "%s:%d: event %s at %s is older than the watermark %s: stateful rules %v did not see it\n",
-							name, lines, x.Late.EventID, x.Late.Timestamp.Format(time.RFC3339Nano), x.Late.Watermark.Format(time.RFC3339Nano), x.Late.Rules)
+					case detect.OutputAction:
+						actions++
+						if actionsW != nil {
+							if err := writeJSON(actionsW, x.Action); err != nil {
+								return err
+							}
+						}
+					case detect.OutputLate:
+						lates++
+						if lates <= 10 {
+							fmt.Fprintf(stderr, "%s:%d: event %s at %s is older than the watermark %s: stateful rules %v did not see it\n",
+								name, it.line, x.Late.EventID, x.Late.Timestamp.Format(time.RFC3339Nano), x.Late.Watermark.Format(time.RFC3339Nano), x.Late.Rules)
+						}
 					}
 				}
 			}
+			free <- b
 		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := alertsW.Flush(); err != nil {
 		return fmt.Errorf("writing alerts: %w", err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailwatch/trailwatch/schemas/alert"
 )
@@ -145,5 +146,111 @@ func TestReplayRejectsOverlongLine(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
+	}
+}
+
+// TestReplayAcrossBatches: lines are decoded a batch at a time beside the
+// engine; over several batches, rejections are still reported in line
+// order with their numbers, and the alerts are those of the events in
+// file order.
+func TestReplayAcrossBatches(t *testing.T) {
+	var in strings.Builder
+	var wantErrs []string
+	countries := []string{"RU", "BR", "NG", "CN", "IN"}
+	for i := 1; i <= 3*replayBatchSize+7; i++ {
+		if i%97 == 0 {
+			in.WriteString(`{"id":"broken"` + "\n")
+			wantErrs = append(wantErrs, fmt.Sprintf("stdin:%d: invalid event", i))
+			continue
+		}
+		// One failed login a minute, from a different country each time:
+		// every rejected line is among them.
+		ts := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		fmt.Fprintf(&in, `{"id":"e%d","timestamp":"%s","tenant":"acme","source":{"system":"salesforce"},"event":{"category":"authentication","action":"login","outcome":"failure"},"user":{"id":"005A","name":"jdoe@acme.example"},"client":{"ip":"203.0.113.9","geo":{"country":"%s"}}}`+"\n",
+			i, ts.Format("2006-01-02T15:04:05.000Z"), countries[i%len(countries)])
+	}
+	run := func() (string, string) {
+		var stdout, stderr bytes.Buffer
+		o := replayOptions{rules: "../../rules", in: "-", out: "-"}
+		if err := runReplay(o, strings.NewReader(in.String()), &stdout, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String()
+	}
+	alerts, errs := run()
+	var got []string
+	for _, l := range strings.Split(errs, "\n") {
+		if i := strings.Index(l, ": invalid event"); i > 0 {
+			got = append(got, l[:i+len(": invalid event")])
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(wantErrs, "\n") {
+		t.Errorf("rejections, in order:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantErrs, "\n"))
+	}
+	total := 3*replayBatchSize + 7
+	if want := fmt.Sprintf("%d events (%d rejected, 0 late)", total-len(wantErrs), len(wantErrs)); !strings.Contains(errs, want) {
+		t.Errorf("summary lacks %q:\n%s", want, errs)
+	}
+	if strings.Count(alerts, "\n") < 2 {
+		t.Fatalf("want alerts over several batches, got:\n%s", alerts)
+	}
+	if again, _ := run(); again != alerts {
+		t.Errorf("replay is not deterministic across batches")
+	}
+}
+
+// failingReader returns its data, then an error.
+type failingReader struct {
+	data *strings.Reader
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.data.Len() == 0 {
+		return 0, r.err
+	}
+	return r.data.Read(p)
+}
+
+// TestReplayReadError: an input that fails part way stops the replay with
+// the reading error (nothing hangs), after the lines read before it.
+func TestReplayReadError(t *testing.T) {
+	data, err := os.ReadFile(eventsFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	o := replayOptions{rules: "../../rules", in: "-", out: "-", lateness: "2m"}
+	err = runReplay(o, &failingReader{strings.NewReader(string(data)), errors.New("disk on fire")}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "reading stdin") || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the reading error", err)
+	}
+	if !strings.Contains(stderr.String(), "stdin:2: invalid event") {
+		t.Errorf("the lines before the error were not replayed:\n%s", stderr.String())
+	}
+}
+
+// failingWriter fails every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
+
+// TestReplayWriteError: alerts that cannot be written stop the replay with
+// that error, whatever input is still unread (nothing hangs).
+func TestReplayWriteError(t *testing.T) {
+	var in strings.Builder
+	// Every line an alert (a self-grant by a different person): the
+	// alerts overflow the output buffer long before the input ends.
+	for i := range 20 * replayBatchSize {
+		fmt.Fprintf(&in, `{"id":"g%d","timestamp":"2026-01-05T10:00:00.000Z","tenant":"acme","source":{"system":"salesforce"},"event":{"category":"permission","action":"grant","outcome":"success"},"user":{"id":"u%d"},"target_user":{"id":"u%d"},"permission":{"name":"Modify_All_Data"}}`+"\n", i, i, i)
+	}
+	o := replayOptions{rules: "../../rules", in: "-", out: "-", lateness: "2m"}
+	var stderr bytes.Buffer
+	err := runReplay(o, strings.NewReader(in.String()), failingWriter{}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "pipe closed") {
+		t.Fatalf("err = %v, want the write error", err)
+	}
+	if strings.Contains(stderr.String(), "events (") {
+		t.Errorf("a failed replay printed a summary:\n%s", stderr.String())
 	}
 }
