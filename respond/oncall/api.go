@@ -114,6 +114,12 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, _ string) (int, any) 
 		if err != nil {
 			return http.StatusBadRequest, errorBody("since: " + err.Error())
 		}
+		// Each list reads the actions topic from since: a caller may not
+		// make the service read further back than its history horizon
+		// (the default when since is absent).
+		if horizon := a.svc.now().Add(-a.svc.lookBack); t.Before(horizon) {
+			return http.StatusBadRequest, errorBody(fmt.Sprintf("since: %s is before the history horizon (%s back, %s)", s, a.svc.lookBack, horizon.UTC().Format(time.RFC3339)))
+		}
 		f.Since = t
 	}
 	acts, err := a.svc.List(r.Context(), f)

@@ -115,6 +115,18 @@ func TestAPI(t *testing.T) {
 		if code, _, _ := call(t, c, "GET", u+"?since=yesterday", bobToken, ""); code != 400 {
 			t.Fatalf("bad since: %d", code)
 		}
+		// Within the history horizon (24h here) a list may look back as
+		// far as it likes; beyond it, it would make the service read the
+		// whole topic: refused, saying why.
+		if code, _, body := call(t, c, "GET", u+"?since=23h", bobToken, ""); code != 200 || len(body["actions"].([]any)) == 0 {
+			t.Fatalf("since within the horizon: %d %v", code, body)
+		}
+		for _, since := range []string{"25h", "100000h", "2000-01-01T00:00:00Z"} {
+			code, _, body := call(t, c, "GET", u+"?since="+since, bobToken, "")
+			if msg, _ := body["error"].(string); code != 400 || !strings.Contains(msg, "before the history horizon (24h0m0s back") {
+				t.Fatalf("since=%s: %d %v", since, code, body)
+			}
+		}
 	})
 	t.Run("unknown id", func(t *testing.T) {
 		for _, op := range []string{"approve", "reject", "undo"} {
