@@ -88,8 +88,10 @@ var (
 // matches: the time taken tells nothing about the tokens.
 func (s *Server) identify(r *http.Request) (*source, *authFailure) {
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok {
+		// The scheme is case-insensitive (RFC 9110, 11.1): "bearer" is
+		// as good as "Bearer".
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return nil, errInvalid
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))

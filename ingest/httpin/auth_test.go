@@ -38,6 +38,8 @@ func TestAuthentication(t *testing.T) {
 		{"no credentials", nil, body, "missing"},
 		{"wrong token", bearer("not-the-token-0123456789"), body, "invalid"},
 		{"token of another scheme", map[string]string{"Authorization": "Basic " + crmToken}, body, "invalid"},
+		{"a scheme merely starting with Bearer", map[string]string{"Authorization": "Bearerx " + crmToken}, body, "invalid"},
+		{"token with no scheme", map[string]string{"Authorization": crmToken}, body, "invalid"},
 		{"token with a byte changed", bearer(crmToken[:len(crmToken)-1] + "X"), body, "invalid"},
 		{"unknown signed source", fresh("nobody", signedSecret), body, "invalid"},
 		{"token-only source named for signing", fresh("crm", signedSecret), body, "invalid"},
@@ -74,19 +76,23 @@ func TestAuthentication(t *testing.T) {
 	if r := post(t, fx.url, target, bearer(crmToken), body); r.status != http.StatusOK {
 		t.Fatalf("token: %d %s", r.status, r.body)
 	}
-	if n := len(ingesttest.Published(t, fx.env)); n != 3 {
-		t.Errorf("published %d events, want the 3 authenticated requests' ones", n)
+	// The scheme is case-insensitive (RFC 9110, 11.1).
+	if r := post(t, fx.url, target, map[string]string{"Authorization": "bearer " + crmToken}, ingesttest.Event(3, now)); r.status != http.StatusOK {
+		t.Fatalf("token, scheme in lower case: %d %s", r.status, r.body)
+	}
+	if n := len(ingesttest.Published(t, fx.env)); n != 4 {
+		t.Errorf("published %d events, want the 4 authenticated requests' ones", n)
 	}
 	if n := len(ingesttest.DeadLetters(t, fx.env)); n != 0 {
 		t.Errorf("%d dead letters from refused requests", n)
 	}
-	for reason, want := range map[string]float64{"missing": 1, "invalid": 6, "unsigned": 2, "bad_signature": 4, "replayed": 1, "stale": 2} {
+	for reason, want := range map[string]float64{"missing": 1, "invalid": 8, "unsigned": 2, "bad_signature": 4, "replayed": 1, "stale": 2} {
 		if got := ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_auth_failures_total", map[string]string{"reason": reason}); got != want {
 			t.Errorf("auth_failures_total{reason=%s} = %v, want %v", reason, got, want)
 		}
 	}
-	if got := ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_requests_total", map[string]string{"source": noSource, "code": "401"}); got != 7 {
-		t.Errorf("unauthenticated 401s = %v, want 7 (the others were identified, then refused)", got)
+	if got := ingesttest.Metric(t, fx.reg, "trailwatch_ingest_http_requests_total", map[string]string{"source": noSource, "code": "401"}); got != 9 {
+		t.Errorf("unauthenticated 401s = %v, want 9 (the others were identified, then refused)", got)
 	}
 }
 
