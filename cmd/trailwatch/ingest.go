@@ -107,7 +107,7 @@ func runIngestHTTP(ctx context.Context, cfg *Config, log zerolog.Logger, reg pro
 	}
 	defer stop()
 	health.AddCheck("kafka", p.Ready)
-	srv, err := httpin.New(cfg.Ingest.HTTP, pub, cfg.Ingest.limits(), log, reg, health.Handler())
+	srv, err := httpin.New(cfg.Ingest.HTTP, pub, cfg.Ingest.limits(), log, reg, health.ProbeHandler())
 	if err != nil {
 		return err
 	}

@@ -109,8 +109,9 @@ func newIngestHTTPCmd(a *app) *cobra.Command {
 		Long: `ingest http serves POST /v1/events on ingest.http.listen for the sources of
 ingest.http.sources (each with its tenant, format, and a bearer token and/or
 an HMAC secret read from a file or the environment), answering a request only
-once Kafka has acknowledged its events. It serves /healthz, /readyz and
-/metrics there too. With ingest.run_pollers it also runs the pollers of
+once Kafka has acknowledged its events. It answers /healthz and /readyz
+there too (status only; /metrics and the readiness details are on
+metrics.listen). With ingest.run_pollers it also runs the pollers of
 ingest.pollers. The API, the signing recipe and the limits are in
 docs/INGEST.md.`,
 		Args: cobra.NoArgs,

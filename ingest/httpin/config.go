@@ -10,7 +10,7 @@ import (
 
 // Config configures the HTTP collector.
 type Config struct {
-	Listen      string `yaml:"listen" doc:"host:port the HTTP collector listens on (POST /v1/events, /healthz, /readyz, /metrics)."`
+	Listen      string `yaml:"listen" doc:"host:port the HTTP collector listens on (POST /v1/events; /healthz and /readyz, status only: metrics and readiness details are on metrics.listen)."`
 	TLSCertFile string `yaml:"tls_cert_file" doc:"PEM certificate (chain) to serve HTTPS with; empty serves plain HTTP (put TLS in front of it then)."`
 	TLSKeyFile  string `yaml:"tls_key_file" doc:"PEM private key of tls_cert_file."`
 

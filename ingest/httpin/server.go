@@ -77,8 +77,10 @@ type Server struct {
 
 // New builds the collector: it reads every source's credentials and
 // mapping now, so a bad one fails at start, not on the first request. Paths
-// other than /v1/events go to other (the role's /metrics, /healthz and
-// /readyz), or answer 404 when it is nil.
+// other than /v1/events go to other (the role gives the telemetry server's
+// probes, telemetry.Server.ProbeHandler: this port faces CRMs and the
+// internet, so no metrics and no readiness details), or answer 404 when it
+// is nil.
 func New(cfg Config, pub *ingest.Publisher, limits ingest.Limits, log zerolog.Logger, reg prometheus.Registerer, other http.Handler) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -91,6 +91,46 @@ func (s *Server) AddCheck(name string, fn CheckFunc) {
 // Handler is the server's handler, for tests and for mounting elsewhere.
 func (s *Server) Handler() http.Handler { return s.srv.Handler }
 
+// ProbeHandler serves /healthz and /readyz for a port that faces clients
+// (the HTTP collector's, behind a load balancer): the same answers as the
+// telemetry port's, status codes and all, but /readyz says only "ok" or
+// "not ready", never which check failed or why (a check's error may name
+// brokers and addresses), and there are no /metrics. Anything else is 404.
+func (s *Server) ProbeHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusOnly{header: http.Header{}}
+		s.readyz(rec, r)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if rec.code != 0 && rec.code != http.StatusOK {
+			w.WriteHeader(rec.code)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// statusOnly is a ResponseWriter that keeps the status code and drops the
+// body.
+type statusOnly struct {
+	header http.Header
+	code   int
+}
+
+func (w *statusOnly) Header() http.Header { return w.header }
+func (w *statusOnly) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+func (w *statusOnly) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
 // Start binds the address and serves in the background.
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.listen)

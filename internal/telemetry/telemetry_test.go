@@ -145,6 +145,54 @@ func TestServer(t *testing.T) {
 	}
 }
 
+// TestProbeHandler: the probes for a client-facing port answer as the
+// telemetry port's do, status and all, but never say which check failed or
+// why, and serve nothing else.
+func TestProbeHandler(t *testing.T) {
+	reg := telemetry.NewRegistry()
+	s := telemetry.NewServer("127.0.0.1:0", reg, zerolog.Nop())
+	h := s.ProbeHandler()
+	serve := func(method, path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := serve("GET", "/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz %d %q", code, body)
+	}
+	if code, body := serve("GET", "/readyz"); code != 200 || body != "ok\n" {
+		t.Errorf("/readyz with no checks: %d %q", code, body)
+	}
+	failing := errors.New("dial tcp 10.0.3.7:9092: connection refused")
+	s.AddCheck("kafka", func(context.Context) error { return failing })
+	s.AddCheck("clickhouse", func(context.Context) error { return nil })
+	code, body := serve("GET", "/readyz")
+	if code != 503 || body != "not ready\n" {
+		t.Errorf("/readyz with a failing check: %d %q", code, body)
+	}
+	s.AddCheck("kafka", func(context.Context) error { return nil })
+	if code, body := serve("GET", "/readyz"); code != 200 || body != "ok\n" {
+		t.Errorf("/readyz with passing checks: %d %q", code, body)
+	}
+	for _, path := range []string{"/metrics", "/", "/debug/pprof/"} {
+		if code, _ := serve("GET", path); code != 404 {
+			t.Errorf("GET %s on the probe handler: %d, want 404", path, code)
+		}
+	}
+	if code, _ := serve("POST", "/readyz"); code != 405 {
+		t.Errorf("POST /readyz: %d, want 405", code)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := serve("GET", "/readyz"); code != 503 || body != "not ready\n" {
+		t.Errorf("/readyz during shutdown: %d %q", code, body)
+	}
+}
+
 func TestServerListenError(t *testing.T) {
 	a := telemetry.NewServer("127.0.0.1:0", prometheus.NewRegistry(), zerolog.Nop())
 	if err := a.Start(); err != nil {
