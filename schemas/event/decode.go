@@ -1,6 +1,9 @@
 package event
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // Decode parses and validates one canonical event. See DecodeInto.
 func Decode(data []byte, opts Options) (Event, error) {
@@ -30,6 +33,26 @@ func Decode(data []byte, opts Options) (Event, error) {
 // keeping one small field of a large event alive keeps the copy alive, so
 // strings.Clone a field that must outlive the event by much.
 func DecodeInto(e *Event, data []byte, opts Options) error {
+	return decodeInto(e, data, opts, false)
+}
+
+// DecodeIntoNoCopy is DecodeInto without its copy of data: the decoded
+// strings point into data itself (all but those with escapes), which saves
+// an allocation the size of the event and the copy. data must then not
+// change while e, or any string taken from it, is in use; and a string
+// kept from e keeps all of data alive.
+//
+// It is for a caller that owns data and keeps nothing of e beyond it: the
+// detector decodes a Kafka message's value, which nothing modifies, and
+// its engine copies whatever it keeps (detect.Shard.Process). A caller
+// that reuses its buffer, or hands e's strings on, wants DecodeInto.
+func DecodeIntoNoCopy(e *Event, data []byte, opts Options) error {
+	return decodeInto(e, data, opts, true)
+}
+
+// decodeInto decodes data; the event's strings point into a copy of it, or
+// with noCopy into data itself.
+func decodeInto(e *Event, data []byte, opts Options, noCopy bool) error {
 	o := opts.limits()
 	// Keep the capacity, drop the old contents (and the input they pin).
 	clear(e.Changes)
@@ -40,7 +63,14 @@ func DecodeInto(e *Event, data []byte, opts Options) error {
 	if len(data) > o.MaxBytes {
 		return fail("", KindSize, "event is "+strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(o.MaxBytes))
 	}
-	d := decoder{data: data, str: string(data), opts: o}
+	// The copy is made once the size is known to be within the limit.
+	var str string
+	if noCopy {
+		str = unsafe.String(unsafe.SliceData(data), len(data))
+	} else {
+		str = string(data)
+	}
+	d := decoder{data: data, str: str, opts: o}
 	if err := d.event(e); err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package event
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -313,4 +315,53 @@ func TestDecodeLimits(t *testing.T) {
 		{name: "configured size", in: mk(), want: fmt.Sprintf("event is %d bytes, limit 100", len(mk())), opts: func(o *Options) { o.MaxBytes = 100 }},
 		{name: "zero limits mean defaults", in: mk("changes", "["+repeat(1000, change)+"]"), opts: func(o *Options) { *o = Options{Now: testNow} }},
 	})
+}
+
+// TestDecodeIntoNoCopy: the no-copy decoder allocates nothing for an event
+// without escapes (DecodeInto allocates its one copy), its strings are
+// data's bytes (so data must not change while they are in use), and limits
+// and errors are DecodeInto's.
+func TestDecodeIntoNoCopy(t *testing.T) {
+	data, err := os.ReadFile("testdata/bench/export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.MaxAge, opts.MaxFuture = 0, 1<<62
+	var want, got Event
+	if err := DecodeInto(&want, data, opts); err != nil {
+		t.Fatal(err)
+	}
+	own := bytes.Clone(data)
+	if err := DecodeIntoNoCopy(&got, own, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(&want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	copied := testing.AllocsPerRun(50, func() { _ = DecodeInto(&got, own, opts) })
+	borrowed := testing.AllocsPerRun(50, func() { _ = DecodeIntoNoCopy(&got, own, opts) })
+	if borrowed != 0 || copied != 1 {
+		t.Errorf("allocations per event: no copy %v, copy %v; want 0 and 1", borrowed, copied)
+	}
+	// The strings are data's bytes: change them and the event changes.
+	if err := DecodeIntoNoCopy(&got, own, opts); err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(own, []byte(`"`+want.Tenant+`"`))
+	if i < 0 {
+		t.Fatal("tenant not found in the input")
+	}
+	own[i+1] ^= 0x20 // flip the case of its first letter
+	if got.Tenant == want.Tenant {
+		t.Errorf("tenant %q did not follow its bytes: not borrowed", got.Tenant)
+	}
+	// Over the limit: refused before anything is read, as by DecodeInto.
+	small := opts
+	small.MaxBytes = 100
+	errCopy := DecodeInto(&got, data, small)
+	errBorrow := DecodeIntoNoCopy(&got, data, small)
+	if errCopy == nil || errBorrow == nil || errCopy.Error() != errBorrow.Error() {
+		t.Errorf("over the limit: %v and %v", errBorrow, errCopy)
+	}
 }

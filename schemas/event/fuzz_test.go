@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -30,9 +31,19 @@ func FuzzDecode(f *testing.F) {
 	opts.ResolveTimezone = true
 	roomy := opts
 	roomy.MaxBytes = 1 << 30 // the canonical form of a number can be longer than the input's
-	var reused Event
+	var reused, borrowed Event
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Decode(data, opts)
+		// The no-copy decoder reads the same bytes the same way: the same
+		// verdict, the same error, the same event (into a reused Event).
+		own := bytes.Clone(data)
+		nerr := DecodeIntoNoCopy(&borrowed, own, opts)
+		if (err == nil) != (nerr == nil) || err != nil && err.Error() != nerr.Error() {
+			t.Fatalf("DecodeIntoNoCopy: %v, DecodeInto: %v", nerr, err)
+		}
+		if err == nil && !borrowed.Equal(&e) {
+			t.Fatalf("DecodeIntoNoCopy reads it differently:\n got %+v\nwant %+v", borrowed, e)
+		}
 		if err != nil {
 			var verr *ValidationError
 			if !errors.As(err, &verr) || !errors.Is(err, ErrInvalidEvent) || verr.Kind == "" || err.Error() == "" {

@@ -6,12 +6,13 @@ import (
 )
 
 // decoder is the state of one Decode call: a cursor over the input and one
-// string copy of it. Every string value without escapes is a substring of
-// str, so a decoded event costs one allocation for all its strings, with no
-// unsafe conversion.
+// string holding the same bytes. Every string value without escapes is a
+// substring of str, so a decoded event costs one allocation for all its
+// strings (DecodeInto: str is a copy of data), or none (DecodeIntoNoCopy:
+// str is data itself).
 type decoder struct {
 	data    []byte
-	str     string // string(data)
+	str     string // data's bytes: string(data), or data itself
 	pos     int
 	opts    Options
 	scratch []byte // unescaped string contents, only when an escape appears
