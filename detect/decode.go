@@ -44,6 +44,18 @@ func DecodeEventInto(ev *event.Event, b []byte) error {
 	return nil
 }
 
+// DecodeEventIntoNoCopy is DecodeEventInto with event.DecodeIntoNoCopy:
+// the Event's strings point into b, with no allocation. b must not change
+// until Process has returned; Process copies what it keeps, so b may be
+// reused after that (as the detector's Kafka values and replay's batches
+// are).
+func DecodeEventIntoNoCopy(ev *event.Event, b []byte) error {
+	if err := event.DecodeIntoNoCopy(ev, b, DecodeOptions()); err != nil {
+		return fmt.Errorf("invalid event: %w", err)
+	}
+	return nil
+}
+
 // EncodeEvent writes an event as canonical JSON (event.AppendJSON).
 func EncodeEvent(ev *event.Event) ([]byte, error) {
 	return event.AppendJSON(nil, ev), nil

@@ -65,10 +65,19 @@ const (
 )
 
 // replayBatch is a run of consecutive lines, decoded. The events are
-// reused batch after batch (decoding into an event reuses its slices).
+// reused batch after batch (decoding into an event reuses its slices), and
+// so are the bytes their strings point into: buf holds the batch's lines,
+// decoded without a copy of each (detect.DecodeEventIntoNoCopy). The engine
+// copies what it keeps, so buf is overwritten only once the batch has been
+// evaluated and handed back.
 type replayBatch struct {
 	items []replayLine
+	buf   []byte
 }
+
+// replayBatchBytes ends a batch early once its lines hold this much, so a
+// file of large events does not hold large batches.
+const replayBatchBytes = 1 << 20
 
 // replayLine is one line: its number and its event, or why it is not one.
 type replayLine struct {
@@ -91,9 +100,9 @@ func decodeLines(ctx context.Context, lr *record.LineReader, name string, full c
 		if cap(b.items) < replayBatchSize {
 			b.items = make([]replayLine, 0, replayBatchSize)
 		}
-		b.items = b.items[:0]
+		b.items, b.buf = b.items[:0], b.buf[:0]
 		var end error
-		for len(b.items) < replayBatchSize {
+		for len(b.items) < replayBatchSize && len(b.buf) < replayBatchBytes {
 			line, n, err := lr.Next()
 			if errors.Is(err, io.EOF) {
 				end = io.EOF
@@ -113,7 +122,17 @@ func decodeLines(ctx context.Context, lr *record.LineReader, name string, full c
 			b.items = b.items[:len(b.items)+1]
 			it := &b.items[len(b.items)-1]
 			it.line = n
-			it.err = detect.DecodeEventInto(&it.ev, line)
+			if len(line) > event.DefaultMaxBytes {
+				// Refused by its size before it is read: not worth a copy.
+				it.err = detect.DecodeEventInto(&it.ev, line)
+				continue
+			}
+			// The line is copied into buf, and the event decoded from
+			// there. When buf grows, the events before keep pointing
+			// into its old array, which nothing writes again.
+			start := len(b.buf)
+			b.buf = append(b.buf, line...)
+			it.err = detect.DecodeEventIntoNoCopy(&it.ev, b.buf[start:])
 		}
 		if len(b.items) > 0 {
 			select {

@@ -157,7 +157,7 @@ func TestReplayAcrossBatches(t *testing.T) {
 	var in strings.Builder
 	var wantErrs []string
 	countries := []string{"RU", "BR", "NG", "CN", "IN"}
-	for i := 1; i <= 3*replayBatchSize+7; i++ {
+	for i := 1; i <= 10*replayBatchSize+7; i++ {
 		if i%97 == 0 {
 			in.WriteString(`{"id":"broken"` + "\n")
 			wantErrs = append(wantErrs, fmt.Sprintf("stdin:%d: invalid event", i))
@@ -187,7 +187,7 @@ func TestReplayAcrossBatches(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(wantErrs, "\n") {
 		t.Errorf("rejections, in order:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantErrs, "\n"))
 	}
-	total := 3*replayBatchSize + 7
+	total := 10*replayBatchSize + 7
 	if want := fmt.Sprintf("%d events (%d rejected, 0 late)", total-len(wantErrs), len(wantErrs)); !strings.Contains(errs, want) {
 		t.Errorf("summary lacks %q:\n%s", want, errs)
 	}
