@@ -154,7 +154,10 @@ func (p *partition) handle(ctx context.Context, m *kafka.Message) error {
 
 func (p *partition) handleEvent(ctx context.Context, m *kafka.Message, live bool, msgs []kafka.Message) ([]kafka.Message, error) {
 	u := p.ps.units[""]
-	if err := event.DecodeInto(&p.ev, m.Value, p.opts); err != nil {
+	// The event's strings borrow m.Value's bytes (no copy): nothing
+	// modifies a fetched message's value, and Process copies what it
+	// keeps, so nothing points into m after this message.
+	if err := event.DecodeIntoNoCopy(&p.ev, m.Value, p.opts); err != nil {
 		return msgs, p.reject(ctx, m, live, "main", err.Error())
 	}
 	p.countEvent("main", live)
@@ -200,7 +203,7 @@ func (p *partition) handleCopy(ctx context.Context, m *kafka.Message, live bool,
 		p.r.m.duplicates.Inc()
 		return msgs, nil
 	}
-	if err := event.DecodeInto(&p.ev, m.Value, p.opts); err != nil {
+	if err := event.DecodeIntoNoCopy(&p.ev, m.Value, p.opts); err != nil { // see handleEvent
 		return msgs, p.reject(ctx, m, live, streamLabel(ci.sig), err.Error())
 	}
 	p.countEvent(streamLabel(ci.sig), live)
