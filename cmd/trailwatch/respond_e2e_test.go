@@ -108,7 +108,7 @@ func TestEndToEndBreakerStopsAFlood(t *testing.T) {
 	// The role serves the approval API too; bob's token is in the
 	// environment.
 	t.Setenv("TW_E2E_BOB_TOKEN", bobToken)
-	p.cfg.Respond.API = oncall.APIConfig{Listen: freeAddr(t), Approvers: map[string]adapter.Secret{"bob": {Env: "TW_E2E_BOB_TOKEN"}}}
+	p.cfg.Respond.API = oncall.APIConfig{Listen: freeAddr(t), Approvers: map[string]oncall.Approver{"bob": {Secret: adapter.Secret{Env: "TW_E2E_BOB_TOKEN"}}}}
 	r := p.startRespond(t)
 	// Wait on the role's counters (reading the topic in a loop would
 	// starve the responder on a busy machine), then read the topic once.
@@ -206,7 +206,8 @@ func TestResponseDocExampleIsValid(t *testing.T) {
 	if err := cfg.Respond.Validate(); err != nil {
 		t.Fatalf("the documented example is invalid:\n%v", err)
 	}
-	if cfg.Respond.Core.Tenants["acme"].Breaker.MaxActions != 5 || cfg.Respond.Loop.History != 168*time.Hour || cfg.Respond.API.Approvers["alice"].File == "" {
+	if cfg.Respond.Core.Tenants["acme"].Breaker.MaxActions != 5 || cfg.Respond.Loop.History != 168*time.Hour || cfg.Respond.API.Approvers["alice"].File == "" ||
+		strings.Join(cfg.Respond.API.Approvers["acme-secops"].Tenants, ",") != "acme" || cfg.Respond.API.Approvers["alice"].Tenants != nil {
 		t.Fatalf("the example did not load as written: %+v", cfg.Respond)
 	}
 }

@@ -106,7 +106,7 @@ type listJSON struct {
 	Actions []alert.Action `json:"actions"`
 }
 
-func (a *API) list(_ http.ResponseWriter, r *http.Request, _ string) (int, any) {
+func (a *API) list(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	q := r.URL.Query()
 	f := Filter{Tenant: q.Get("tenant"), Status: q.Get("status"), Type: q.Get("type")}
 	if s := q.Get("since"); s != "" {
@@ -122,7 +122,7 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, _ string) (int, any) 
 		}
 		f.Since = t
 	}
-	acts, err := a.svc.List(r.Context(), f)
+	acts, err := a.svc.For(a.approvers.Tenants(actor)).List(r.Context(), f)
 	if err != nil {
 		return a.fail("list", "", "", err)
 	}
@@ -133,9 +133,9 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, _ string) (int, any) 
 	return http.StatusOK, out
 }
 
-func (a *API) show(_ http.ResponseWriter, r *http.Request, _ string) (int, any) {
+func (a *API) show(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	act, err := a.svc.Show(r.Context(), id)
+	act, err := a.svc.For(a.approvers.Tenants(actor)).Show(r.Context(), id)
 	if err != nil {
 		return a.fail("show", id, "", err)
 	}
@@ -148,7 +148,7 @@ type recordJSON struct {
 
 func (a *API) approve(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.Approve(r.Context(), id, actor)
+	rec, err := a.svc.For(a.approvers.Tenants(actor)).Approve(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("approve", id, actor, err)
 	}
@@ -166,7 +166,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 	if err != nil {
 		return http.StatusBadRequest, errorBody(err.Error())
 	}
-	rec, err := a.svc.Reject(r.Context(), id, actor, reason)
+	rec, err := a.svc.For(a.approvers.Tenants(actor)).Reject(r.Context(), id, actor, reason)
 	if err != nil {
 		return a.fail("reject", id, actor, err)
 	}
@@ -176,7 +176,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 
 func (a *API) undo(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.Undo(r.Context(), id, actor)
+	rec, err := a.svc.For(a.approvers.Tenants(actor)).Undo(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("undo", id, actor, err)
 	}

@@ -35,14 +35,14 @@ const (
 )
 
 // approvers: alice's token in a file, bob's in the environment.
-func approvers(t *testing.T) map[string]adapter.Secret {
+func approvers(t *testing.T) map[string]oncall.Approver {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "alice.token")
 	if err := os.WriteFile(f, []byte(aliceToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("TW_TEST_BOB_TOKEN", bobToken)
-	return map[string]adapter.Secret{"alice": {File: f}, "bob": {Env: "TW_TEST_BOB_TOKEN"}}
+	return map[string]oncall.Approver{"alice": {Secret: adapter.Secret{File: f}}, "bob": {Secret: adapter.Secret{Env: "TW_TEST_BOB_TOKEN"}}}
 }
 
 func newAPI(t *testing.T, w *world) (*oncall.API, *prometheus.Registry) {
@@ -237,7 +237,7 @@ func TestAPIOverTLS(t *testing.T) {
 }
 
 func TestAPIConfigValidate(t *testing.T) {
-	ok := map[string]adapter.Secret{"alice": {Env: "X"}}
+	ok := map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}}}
 	for _, c := range []struct {
 		cfg  oncall.APIConfig
 		want string // "" for valid
@@ -248,8 +248,10 @@ func TestAPIConfigValidate(t *testing.T) {
 		{oncall.APIConfig{Listen: "0.0.0.0:8443", Approvers: ok, AllowPlaintext: true}, ""},
 		{oncall.APIConfig{Listen: "0.0.0.0:8443", Approvers: ok, TLS: oncall.TLSConfig{CertFile: "c"}}, "set together"},
 		{oncall.APIConfig{Listen: "127.0.0.1:8443"}, "at least one approver"},
-		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]adapter.Secret{"a\nb": {}}}, "control characters"},
+		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"a\nb": {}}}, "control characters"},
 		{oncall.APIConfig{Listen: "nope", Approvers: ok}, "not host:port"},
+		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}, Tenants: []string{"acme", " "}}}}, "approvers.alice.tenants[1]"},
+		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}, Tenants: []string{"acme"}}}}, ""},
 	} {
 		err := c.cfg.Validate()
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
@@ -263,12 +265,12 @@ func TestLoadApprovers(t *testing.T) {
 	t.Setenv("TW_SAME1", aliceToken)
 	t.Setenv("TW_SAME2", aliceToken)
 	for _, c := range []struct {
-		in   map[string]adapter.Secret
+		in   map[string]oncall.Approver
 		want string
 	}{
-		{map[string]adapter.Secret{"a": {Env: "TW_SHORT"}}, "shorter than 32"},
-		{map[string]adapter.Secret{"a": {Env: "TW_SAME1"}, "b": {Env: "TW_SAME2"}}, "share a token"},
-		{map[string]adapter.Secret{"a": {Env: "TW_UNSET_FOR_SURE"}}, "TW_UNSET_FOR_SURE"},
+		{map[string]oncall.Approver{"a": {Secret: adapter.Secret{Env: "TW_SHORT"}}}, "shorter than 32"},
+		{map[string]oncall.Approver{"a": {Secret: adapter.Secret{Env: "TW_SAME1"}}, "b": {Secret: adapter.Secret{Env: "TW_SAME2"}}}, "share a token"},
+		{map[string]oncall.Approver{"a": {Secret: adapter.Secret{Env: "TW_UNSET_FOR_SURE"}}}, "TW_UNSET_FOR_SURE"},
 		{nil, "no approvers"},
 	} {
 		_, err := oncall.LoadApprovers(c.in)
@@ -344,4 +346,69 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestAPITenantScopedApprover: an approver limited to tenants lists, sees
+// and decides only their actions; to them another tenant's action does not
+// exist (404, the same answer as an unknown id), and a decision on it
+// writes nothing. An approver without tenants still sees every tenant.
+func TestAPITenantScopedApprover(t *testing.T) {
+	w := newWorld(t)
+	const carolToken = "carol-0123456789abcdef0123456789abcdef"
+	t.Setenv("TW_TEST_CAROL_TOKEN", carolToken)
+	cfg := approvers(t)
+	cfg["carol"] = oncall.Approver{Secret: adapter.Secret{Env: "TW_TEST_CAROL_TOKEN"}, Tenants: []string{"beta"}}
+	ap, err := oncall.LoadApprovers(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := oncall.NewAPI(w.svc, ap, testenv.Logger(t), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	c, u := srv.Client(), srv.URL+"/v1/actions"
+
+	listed := func(token, query string) string {
+		t.Helper()
+		code, _, body := call(t, c, "GET", u+query, token, "")
+		if code != 200 {
+			t.Fatalf("list%s: %d %v", query, code, body)
+		}
+		var got []string
+		for _, a := range body["actions"].([]any) {
+			got = append(got, a.(map[string]any)["id"].(string))
+		}
+		return strings.Join(got, ",")
+	}
+	if got := listed(carolToken, ""); got != "note-beta" {
+		t.Errorf("carol lists %q, want only beta's note-beta", got)
+	}
+	if got := listed(carolToken, "?tenant=acme"); got != "" {
+		t.Errorf("carol lists acme's actions by asking: %q", got)
+	}
+	if got := listed(bobToken, ""); !strings.Contains(got, "act-wait") || !strings.Contains(got, "note-beta") {
+		t.Errorf("bob (every tenant) lists %q", got)
+	}
+	if code, _, body := call(t, c, "GET", u+"/note-beta", carolToken, ""); code != 200 || body["id"] != "note-beta" {
+		t.Errorf("carol shows her tenant's action: %d %v", code, body)
+	}
+	_, _, unknown := call(t, c, "GET", u+"/act-404", carolToken, "")
+	for _, op := range []struct{ method, path string }{{"GET", ""}, {"POST", "/approve"}, {"POST", "/reject"}, {"POST", "/undo"}} {
+		code, _, body := call(t, c, op.method, u+"/act-wait"+op.path, carolToken, "")
+		if code != 404 {
+			t.Errorf("carol %s act-wait%s (acme): %d %v, want 404", op.method, op.path, code, body)
+		}
+		if msg, _ := body["error"].(string); strings.ReplaceAll(msg, "act-wait", "act-404") != unknown["error"] {
+			t.Errorf("carol %s act-wait%s: %q tells more than an unknown id's %q", op.method, op.path, msg, unknown["error"])
+		}
+	}
+	if got := statuses(w.recordsOf(t, "act-wait")); got != "requested,awaiting_approval" {
+		t.Fatalf("a decision out of carol's tenants was recorded: %s", got)
+	}
+	// Bob, unlimited, decides it.
+	if code, _, body := call(t, c, "POST", u+"/act-wait/approve", bobToken, ""); code != 200 {
+		t.Fatalf("bob approves: %d %v", code, body)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,10 +17,20 @@ import (
 type APIConfig struct {
 	Listen string `yaml:"listen" doc:"Address of the approval API (POST /v1/actions/{id}/approve, …); empty turns it off."`
 	// Approvers map a person's name (recorded as the actor) to where their
-	// token is kept.
-	Approvers      map[string]adapter.Secret `yaml:"approvers" doc:"Approvers by name (the name is recorded on their records), each with the file or environment variable holding their bearer token (at least 32 characters)."`
-	TLS            TLSConfig                 `yaml:"tls" doc:"TLS for the approval API."`
-	AllowPlaintext bool                      `yaml:"allow_plaintext" doc:"Serve the API without TLS on a non-loopback address (behind a proxy that terminates TLS); tokens then cross the network in the clear up to that proxy."`
+	// token is kept and which tenants' actions they may see and decide.
+	Approvers      map[string]Approver `yaml:"approvers" doc:"Approvers by name (the name is recorded on their records), each with the file or environment variable holding their bearer token (at least 32 characters), and optionally the tenants whose actions they may list, see and decide (tenants: [acme]; absent: every tenant)."`
+	TLS            TLSConfig           `yaml:"tls" doc:"TLS for the approval API."`
+	AllowPlaintext bool                `yaml:"allow_plaintext" doc:"Serve the API without TLS on a non-loopback address (behind a proxy that terminates TLS); tokens then cross the network in the clear up to that proxy."`
+}
+
+// Approver is one person allowed to use the approval API.
+type Approver struct {
+	// The token's location: file or env.
+	adapter.Secret `yaml:",inline"`
+	// Tenants limits the approver to these tenants' actions: others are
+	// neither listed nor found (404, as an unknown id). Empty: every
+	// tenant, for an on-call team that serves them all.
+	Tenants []string `yaml:"tenants"`
 }
 
 // TLSConfig is the API's certificate.
@@ -57,6 +68,11 @@ func (c APIConfig) Validate() error {
 		if err := c.Approvers[name].Validate("respond.api.approvers." + name); err != nil {
 			errs = append(errs, err)
 		}
+		for i, t := range c.Approvers[name].Tenants {
+			if strings.TrimSpace(t) == "" || t != strings.TrimSpace(t) {
+				errs = append(errs, fmt.Errorf("respond.api.approvers.%s.tenants[%d]: %q is not a tenant id (empty, or surrounded by spaces)", name, i, t))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -85,12 +101,13 @@ func sortedNames[V any](m map[string]V) []string {
 type Approvers struct {
 	names   []string
 	digests [][sha256.Size]byte
+	tenants map[string][]string // by name; absent: every tenant
 }
 
 // LoadApprovers reads every approver's token. Errors name the approver and
 // where the token lives, never the token.
-func LoadApprovers(c map[string]adapter.Secret) (*Approvers, error) {
-	a := &Approvers{}
+func LoadApprovers(c map[string]Approver) (*Approvers, error) {
+	a := &Approvers{tenants: map[string][]string{}}
 	var errs []error
 	seen := map[[sha256.Size]byte]string{}
 	for _, name := range sortedNames(c) {
@@ -111,6 +128,9 @@ func LoadApprovers(c map[string]adapter.Secret) (*Approvers, error) {
 		seen[d] = name
 		a.names = append(a.names, name)
 		a.digests = append(a.digests, d)
+		if ts := c[name].Tenants; len(ts) > 0 {
+			a.tenants[name] = slices.Clone(ts)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -120,6 +140,10 @@ func LoadApprovers(c map[string]adapter.Secret) (*Approvers, error) {
 	}
 	return a, nil
 }
+
+// Tenants returns the tenants approver name is limited to; nil: every
+// tenant.
+func (a *Approvers) Tenants(name string) []string { return a.tenants[name] }
 
 // Authenticate returns the approver whose token authorization carries
 // ("Bearer <token>"), or false.

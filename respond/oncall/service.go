@@ -33,16 +33,39 @@ type Filter struct {
 }
 
 // Service carries out on-call operations. Decisions made through one
-// Service are serialised, so two approvals of one action in one process
-// give one approved record and one ErrConflict; across processes the
-// responder's history rules make a second approval harmless.
+// Service (and the views For returns) are serialised, so two approvals of
+// one action in one process give one approved record and one ErrConflict;
+// across processes the responder's history rules make a second approval
+// harmless.
 type Service struct {
 	src      Source
 	rec      respond.Recorder
 	lookBack time.Duration
 	now      func() time.Time
+	tenants  map[string]bool // the view's tenants; nil: every tenant
 
-	mu sync.Mutex
+	mu *sync.Mutex
+}
+
+// For returns a view of the service limited to tenants (nil or empty: the
+// service itself): actions of other tenants are not listed, and to Show,
+// Approve, Reject and Undo they do not exist (ErrNotFound, as an unknown
+// id, so the view tells nothing of other tenants).
+func (s *Service) For(tenants []string) *Service {
+	if len(tenants) == 0 {
+		return s
+	}
+	v := *s
+	v.tenants = make(map[string]bool, len(tenants))
+	for _, t := range tenants {
+		v.tenants[t] = true
+	}
+	return &v
+}
+
+// sees says whether the view covers tenant.
+func (s *Service) sees(tenant string) bool {
+	return s.tenants == nil || s.tenants[tenant]
 }
 
 // NewService returns a service reading history from src (look-back: how
@@ -52,7 +75,7 @@ func NewService(src Source, rec respond.Recorder, lookBack time.Duration, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{src: src, rec: rec, lookBack: lookBack, now: now}
+	return &Service{src: src, rec: rec, lookBack: lookBack, now: now, mu: new(sync.Mutex)}
 }
 
 // List returns the actions that match f, most recently updated first.
@@ -72,7 +95,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Action, error) {
 		if a.Updated().Before(since) {
 			continue
 		}
-		if (f.Tenant == "" || c.Tenant == f.Tenant) && (f.Status == "" || c.Status == f.Status) && (f.Type == "" || c.Type == f.Type) {
+		if s.sees(c.Tenant) && (f.Tenant == "" || c.Tenant == f.Tenant) && (f.Status == "" || c.Status == f.Status) && (f.Type == "" || c.Type == f.Type) {
 			out = append(out, a)
 		}
 	}
@@ -100,7 +123,9 @@ func (s *Service) load(ctx context.Context, id string) (map[string]Action, error
 	}
 	by := make(map[string]Action, len(all))
 	for _, a := range all {
-		by[a.ID] = a
+		if s.sees(a.Current.Tenant) {
+			by[a.ID] = a
+		}
 	}
 	if _, ok := by[id]; !ok {
 		return nil, fmt.Errorf("%w %s in the last %s", ErrNotFound, id, s.lookBack)
