@@ -27,8 +27,9 @@ import (
 //	POST /v1/actions/{id}/undo
 //
 // Answers are JSON; errors are {"error": "…"} with 400 (bad request), 401
-// (no or wrong token), 404 (unknown action), 409 (not possible in the
-// action's state, e.g. approved already) or 502 (Kafka unreachable).
+// (no or wrong token), 403 (an action on the approver's own account), 404
+// (unknown action, or another tenant's), 409 (not possible in the action's
+// state, e.g. approved already) or 502 (Kafka unreachable).
 type API struct {
 	svc       *Service
 	approvers *Approvers
@@ -96,6 +97,8 @@ func (a *API) fail(op, id, actor string, err error) (int, any) {
 		code = http.StatusNotFound
 	case errors.Is(err, ErrConflict):
 		code = http.StatusConflict
+	case errors.Is(err, ErrOwnAccount):
+		code = http.StatusForbidden
 	default:
 		a.log.Error().Err(err).Str("op", op).Str("action_id", id).Str("actor", actor).Msg("approval API operation failed")
 	}
@@ -122,7 +125,7 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, actor string) (int, a
 		}
 		f.Since = t
 	}
-	acts, err := a.svc.For(a.approvers.Tenants(actor)).List(r.Context(), f)
+	acts, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).List(r.Context(), f)
 	if err != nil {
 		return a.fail("list", "", "", err)
 	}
@@ -135,7 +138,7 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, actor string) (int, a
 
 func (a *API) show(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	act, err := a.svc.For(a.approvers.Tenants(actor)).Show(r.Context(), id)
+	act, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Show(r.Context(), id)
 	if err != nil {
 		return a.fail("show", id, "", err)
 	}
@@ -148,7 +151,7 @@ type recordJSON struct {
 
 func (a *API) approve(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.For(a.approvers.Tenants(actor)).Approve(r.Context(), id, actor)
+	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Approve(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("approve", id, actor, err)
 	}
@@ -166,7 +169,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 	if err != nil {
 		return http.StatusBadRequest, errorBody(err.Error())
 	}
-	rec, err := a.svc.For(a.approvers.Tenants(actor)).Reject(r.Context(), id, actor, reason)
+	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Reject(r.Context(), id, actor, reason)
 	if err != nil {
 		return a.fail("reject", id, actor, err)
 	}
@@ -176,7 +179,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 
 func (a *API) undo(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.For(a.approvers.Tenants(actor)).Undo(r.Context(), id, actor)
+	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Undo(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("undo", id, actor, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/respond"
 	"github.com/trailwatch/trailwatch/respond/adapter"
 	"github.com/trailwatch/trailwatch/respond/oncall"
 	"github.com/trailwatch/trailwatch/schemas/alert"
@@ -252,6 +254,7 @@ func TestAPIConfigValidate(t *testing.T) {
 		{oncall.APIConfig{Listen: "nope", Approvers: ok}, "not host:port"},
 		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}, Tenants: []string{"acme", " "}}}}, "approvers.alice.tenants[1]"},
 		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}, Tenants: []string{"acme"}}}}, ""},
+		{oncall.APIConfig{Listen: "127.0.0.1:8443", Approvers: map[string]oncall.Approver{"alice": {Secret: adapter.Secret{Env: "X"}, Accounts: []string{""}}}}, "approvers.alice.accounts[0]"},
 	} {
 		err := c.cfg.Validate()
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
@@ -408,6 +411,51 @@ func TestAPITenantScopedApprover(t *testing.T) {
 		t.Fatalf("a decision out of carol's tenants was recorded: %s", got)
 	}
 	// Bob, unlimited, decides it.
+	if code, _, body := call(t, c, "POST", u+"/act-wait/approve", bobToken, ""); code != 200 {
+		t.Fatalf("bob approves: %d %v", code, body)
+	}
+}
+
+// TestAPIOwnAccount: an approver may see an action on one of their own
+// accounts but not decide it (403, nothing recorded): not approve, not
+// reject, not undo. Accounts match by id, or by login ignoring case.
+func TestAPIOwnAccount(t *testing.T) {
+	w := newWorld(t)
+	const daveToken = "dave-0123456789abcdef0123456789abcdef0"
+	t.Setenv("TW_TEST_DAVE_TOKEN", daveToken)
+	cfg := approvers(t)
+	cfg["dave"] = oncall.Approver{Secret: adapter.Secret{Env: "TW_TEST_DAVE_TOKEN"}, Accounts: []string{"JDoe@ACME.example"}}
+	ap, err := oncall.LoadApprovers(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := oncall.NewAPI(w.svc, ap, testenv.Logger(t), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	c, u := srv.Client(), srv.URL+"/v1/actions"
+	if code, _, body := call(t, c, "GET", u+"/act-wait", daveToken, ""); code != 200 {
+		t.Fatalf("dave shows the action on his account: %d %v", code, body)
+	}
+	for _, op := range []string{"/act-wait/approve", "/act-wait/reject", "/act-done/undo"} {
+		code, _, body := call(t, c, "POST", u+op, daveToken, "")
+		if msg, _ := body["error"].(string); code != 403 || !strings.Contains(msg, "your own account") {
+			t.Errorf("dave POST %s: %d %v, want 403", op, code, body)
+		}
+	}
+	if got := statuses(w.recordsOf(t, "act-wait")); got != "requested,awaiting_approval" {
+		t.Fatalf("a decision on dave's own account was recorded: %s", got)
+	}
+	if _, err := w.svc.Show(t.Context(), respond.UndoID("act-done")); !errors.Is(err, oncall.ErrNotFound) {
+		t.Errorf("an undo of dave's own freeze exists: %v", err)
+	}
+	// By id too, and another approver decides.
+	svc := w.svc.For(nil, []string{"005000000000001"})
+	if _, err := svc.Approve(t.Context(), "act-wait", "dave"); !errors.Is(err, oncall.ErrOwnAccount) {
+		t.Errorf("approving one's own account by id: %v", err)
+	}
 	if code, _, body := call(t, c, "POST", u+"/act-wait/approve", bobToken, ""); code != 200 {
 		t.Fatalf("bob approves: %d %v", code, body)
 	}

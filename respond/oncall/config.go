@@ -18,7 +18,7 @@ type APIConfig struct {
 	Listen string `yaml:"listen" doc:"Address of the approval API (POST /v1/actions/{id}/approve, …); empty turns it off."`
 	// Approvers map a person's name (recorded as the actor) to where their
 	// token is kept and which tenants' actions they may see and decide.
-	Approvers      map[string]Approver `yaml:"approvers" doc:"Approvers by name (the name is recorded on their records), each with the file or environment variable holding their bearer token (at least 32 characters), and optionally the tenants whose actions they may list, see and decide (tenants: [acme]; absent: every tenant)."`
+	Approvers      map[string]Approver `yaml:"approvers" doc:"Approvers by name (the name is recorded on their records), each with the file or environment variable holding their bearer token (at least 32 characters), optionally the tenants whose actions they may list, see and decide (tenants: [acme]; absent: every tenant), and their own CRM accounts, ids or logins, whose actions they may not decide (accounts: [...])."`
 	TLS            TLSConfig           `yaml:"tls" doc:"TLS for the approval API."`
 	AllowPlaintext bool                `yaml:"allow_plaintext" doc:"Serve the API without TLS on a non-loopback address (behind a proxy that terminates TLS); tokens then cross the network in the clear up to that proxy."`
 }
@@ -31,6 +31,10 @@ type Approver struct {
 	// neither listed nor found (404, as an unknown id). Empty: every
 	// tenant, for an on-call team that serves them all.
 	Tenants []string `yaml:"tenants"`
+	// Accounts are the approver's own CRM accounts (ids or login names):
+	// they may not approve, reject or undo an action on one of them (the
+	// four-eyes principle: nobody decides on their own freeze).
+	Accounts []string `yaml:"accounts"`
 }
 
 // TLSConfig is the API's certificate.
@@ -73,6 +77,11 @@ func (c APIConfig) Validate() error {
 				errs = append(errs, fmt.Errorf("respond.api.approvers.%s.tenants[%d]: %q is not a tenant id (empty, or surrounded by spaces)", name, i, t))
 			}
 		}
+		for i, t := range c.Approvers[name].Accounts {
+			if strings.TrimSpace(t) == "" || t != strings.TrimSpace(t) {
+				errs = append(errs, fmt.Errorf("respond.api.approvers.%s.accounts[%d]: %q is not an account id or login (empty, or surrounded by spaces)", name, i, t))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -101,13 +110,14 @@ func sortedNames[V any](m map[string]V) []string {
 type Approvers struct {
 	names   []string
 	digests [][sha256.Size]byte
-	tenants map[string][]string // by name; absent: every tenant
+	tenants  map[string][]string // by name; absent: every tenant
+	accounts map[string][]string // by name: their own CRM accounts
 }
 
 // LoadApprovers reads every approver's token. Errors name the approver and
 // where the token lives, never the token.
 func LoadApprovers(c map[string]Approver) (*Approvers, error) {
-	a := &Approvers{tenants: map[string][]string{}}
+	a := &Approvers{tenants: map[string][]string{}, accounts: map[string][]string{}}
 	var errs []error
 	seen := map[[sha256.Size]byte]string{}
 	for _, name := range sortedNames(c) {
@@ -131,6 +141,9 @@ func LoadApprovers(c map[string]Approver) (*Approvers, error) {
 		if ts := c[name].Tenants; len(ts) > 0 {
 			a.tenants[name] = slices.Clone(ts)
 		}
+		if as := c[name].Accounts; len(as) > 0 {
+			a.accounts[name] = slices.Clone(as)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -144,6 +157,9 @@ func LoadApprovers(c map[string]Approver) (*Approvers, error) {
 // Tenants returns the tenants approver name is limited to; nil: every
 // tenant.
 func (a *Approvers) Tenants(name string) []string { return a.tenants[name] }
+
+// Accounts returns approver name's own CRM accounts (ids or logins).
+func (a *Approvers) Accounts(name string) []string { return a.accounts[name] }
 
 // Authenticate returns the approver whose token authorization carries
 // ("Bearer <token>"), or false.

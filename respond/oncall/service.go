@@ -18,6 +18,9 @@ var (
 	// ErrConflict: the action is not in a state the operation applies to
 	// (approving one already approved or done, undoing one never frozen).
 	ErrConflict = errors.New("not possible in the action's current state")
+	// ErrOwnAccount: the action is on one of the deciding person's own
+	// accounts; someone else must decide.
+	ErrOwnAccount = errors.New("not yours to decide")
 )
 
 // Filter selects actions for List. Empty fields match everything.
@@ -43,24 +46,41 @@ type Service struct {
 	lookBack time.Duration
 	now      func() time.Time
 	tenants  map[string]bool // the view's tenants; nil: every tenant
+	own      []string        // the deciding person's own accounts (ids, logins)
 
 	mu *sync.Mutex
 }
 
-// For returns a view of the service limited to tenants (nil or empty: the
-// service itself): actions of other tenants are not listed, and to Show,
-// Approve, Reject and Undo they do not exist (ErrNotFound, as an unknown
-// id, so the view tells nothing of other tenants).
-func (s *Service) For(tenants []string) *Service {
-	if len(tenants) == 0 {
+// For returns a view of the service for one person: limited to tenants
+// (nil or empty: every tenant) and refusing decisions on their own
+// accounts (ids or login names). Actions of other tenants are not listed,
+// and to Show, Approve, Reject and Undo they do not exist (ErrNotFound, as
+// an unknown id, so the view tells nothing of other tenants). Approve,
+// Reject and Undo of an action on one of accounts fail with ErrOwnAccount.
+func (s *Service) For(tenants, accounts []string) *Service {
+	if len(tenants) == 0 && len(accounts) == 0 {
 		return s
 	}
 	v := *s
-	v.tenants = make(map[string]bool, len(tenants))
-	for _, t := range tenants {
-		v.tenants[t] = true
+	if len(tenants) > 0 {
+		v.tenants = make(map[string]bool, len(tenants))
+		for _, t := range tenants {
+			v.tenants[t] = true
+		}
 	}
+	v.own = accounts
 	return &v
+}
+
+// ownAccount says whether the action is on one of the view's own
+// accounts: its target id, or its login name (case-insensitive).
+func (s *Service) ownAccount(a alert.Action) bool {
+	for _, acc := range s.own {
+		if a.Target == acc || a.TargetName != "" && strings.EqualFold(a.TargetName, acc) {
+			return true
+		}
+	}
+	return false
 }
 
 // sees says whether the view covers tenant.
@@ -199,6 +219,9 @@ func (s *Service) decide(ctx context.Context, id string, mk func(Action) (alert.
 		if prev, ok := by[u]; ok {
 			return alert.Action{}, fmt.Errorf("%w: action %s was already undone by %s (action %s, %s)", ErrConflict, id, prev.History[0].Actor, u, prev.Current.Status)
 		}
+	}
+	if s.ownAccount(by[id].Current) {
+		return alert.Action{}, fmt.Errorf("%w: action %s is on your own account %s; another approver must decide", ErrOwnAccount, id, by[id].Current.Target)
 	}
 	rec, err := mk(by[id])
 	if err != nil {
