@@ -42,7 +42,7 @@ type API struct {
 func NewAPI(svc *Service, approvers *Approvers, log zerolog.Logger, reg prometheus.Registerer) (*API, error) {
 	requests, err := telemetry.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_respond_api_requests_total",
-		Help: "Approval API requests, by operation (list, show, approve, reject, undo) and HTTP status code.",
+		Help: "Approval API requests, by operation (list, show, approve, reject, undo; method and unknown for requests refused before one) and HTTP status code.",
 	}, []string{"op", "code"}))
 	if err != nil {
 		return nil, err
@@ -53,6 +53,20 @@ func NewAPI(svc *Service, approvers *Approvers, log zerolog.Logger, reg promethe
 	a.mux.HandleFunc("POST /v1/actions/{id}/approve", a.auth("approve", a.approve))
 	a.mux.HandleFunc("POST /v1/actions/{id}/reject", a.auth("reject", a.reject))
 	a.mux.HandleFunc("POST /v1/actions/{id}/undo", a.auth("undo", a.undo))
+	// Other methods and paths answer in JSON too (the mux's own answers
+	// are plain text), with the methods allowed.
+	for path, allow := range map[string]string{
+		"/v1/actions": "GET, HEAD", "/v1/actions/{id}": "GET, HEAD",
+		"/v1/actions/{id}/approve": "POST", "/v1/actions/{id}/reject": "POST", "/v1/actions/{id}/undo": "POST",
+	} {
+		a.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			a.answer(w, "method", http.StatusMethodNotAllowed, errorBody("method "+r.Method+" is not allowed here; allowed: "+allow))
+		})
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		a.answer(w, "unknown", http.StatusNotFound, errorBody("no such endpoint; the API is under /v1/actions"))
+	})
 	return a, nil
 }
 
@@ -75,12 +89,17 @@ func (a *API) auth(op string, h handlerFunc) http.HandlerFunc {
 		} else {
 			code, body = h(w, r, actor)
 		}
-		a.requests.WithLabelValues(op, fmt.Sprint(code)).Inc()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(body)
+		a.answer(w, op, code, body)
 	}
+}
+
+// answer writes a JSON answer and counts it.
+func (a *API) answer(w http.ResponseWriter, op string, code int, body any) {
+	a.requests.WithLabelValues(op, fmt.Sprint(code)).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 type errorJSON struct {

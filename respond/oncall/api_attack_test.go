@@ -1,6 +1,7 @@
 package oncall_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,6 +61,19 @@ func TestAPIAttacks(t *testing.T) {
 		}
 		if resp := do("POST", u, auth, ""); resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("POST to the list: %d, want 405", resp.StatusCode)
+		}
+		// Refusals are JSON like every other answer, and say what is
+		// allowed.
+		for _, tc := range []struct{ method, url, code, allow string }{
+			{"DELETE", u + "/act-wait", "405", "GET, HEAD"},
+			{"GET", u + "/act-wait/approve", "405", "POST"},
+			{"PUT", u, "405", "GET, HEAD"},
+			{"GET", strings.TrimSuffix(u, "/v1/actions") + "/v2/whatever", "404", ""},
+		} {
+			resp := do(tc.method, tc.url, auth, "")
+			if fmt.Sprint(resp.StatusCode) != tc.code || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Allow") != tc.allow {
+				t.Errorf("%s %s: %d %q, Allow %q; want %s JSON, Allow %q", tc.method, tc.url, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Allow"), tc.code, tc.allow)
+			}
 		}
 	})
 	t.Run("credentials elsewhere than the Authorization header", func(t *testing.T) {
