@@ -351,6 +351,29 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
+// serveWith serves the API with alice, bob and one more approver (token
+// from the environment, the rest of the settings from ap), and returns a
+// client and the actions URL.
+func serveWith(t *testing.T, w *world, name, token string, ap oncall.Approver) (*http.Client, string) {
+	t.Helper()
+	env := "TW_TEST_" + strings.ToUpper(name) + "_TOKEN"
+	t.Setenv(env, token)
+	cfg := approvers(t)
+	ap.Secret = adapter.Secret{Env: env}
+	cfg[name] = ap
+	loaded, err := oncall.LoadApprovers(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := oncall.NewAPI(w.svc, loaded, testenv.Logger(t), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return srv.Client(), srv.URL + "/v1/actions"
+}
+
 // TestAPITenantScopedApprover: an approver limited to tenants lists, sees
 // and decides only their actions; to them another tenant's action does not
 // exist (404, the same answer as an unknown id), and a decision on it
@@ -358,20 +381,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func TestAPITenantScopedApprover(t *testing.T) {
 	w := newWorld(t)
 	const carolToken = "carol-0123456789abcdef0123456789abcdef"
-	t.Setenv("TW_TEST_CAROL_TOKEN", carolToken)
-	cfg := approvers(t)
-	cfg["carol"] = oncall.Approver{Secret: adapter.Secret{Env: "TW_TEST_CAROL_TOKEN"}, Tenants: []string{"beta"}}
-	ap, err := oncall.LoadApprovers(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := oncall.NewAPI(w.svc, ap, testenv.Logger(t), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	c, u := srv.Client(), srv.URL+"/v1/actions"
+	c, u := serveWith(t, w, "carol", carolToken, oncall.Approver{Tenants: []string{"beta"}})
 
 	listed := func(token, query string) string {
 		t.Helper()
@@ -422,20 +432,7 @@ func TestAPITenantScopedApprover(t *testing.T) {
 func TestAPIOwnAccount(t *testing.T) {
 	w := newWorld(t)
 	const daveToken = "dave-0123456789abcdef0123456789abcdef0"
-	t.Setenv("TW_TEST_DAVE_TOKEN", daveToken)
-	cfg := approvers(t)
-	cfg["dave"] = oncall.Approver{Secret: adapter.Secret{Env: "TW_TEST_DAVE_TOKEN"}, Accounts: []string{"JDoe@ACME.example"}}
-	ap, err := oncall.LoadApprovers(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := oncall.NewAPI(w.svc, ap, testenv.Logger(t), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	c, u := srv.Client(), srv.URL+"/v1/actions"
+	c, u := serveWith(t, w, "dave", daveToken, oncall.Approver{Accounts: []string{"JDoe@ACME.example"}})
 	if code, _, body := call(t, c, "GET", u+"/act-wait", daveToken, ""); code != 200 {
 		t.Fatalf("dave shows the action on his account: %d %v", code, body)
 	}
