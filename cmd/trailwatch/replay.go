@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/ingest/record"
@@ -88,7 +87,8 @@ type replayLine struct {
 
 // decodeLines reads and decodes lines into batches taken from free and
 // sends them, in order, on full, until the input ends (nil), reading fails
-// (the error) or ctx ends (nil: whoever stopped it knows why).
+// (the error) or ctx ends (nil: whoever stopped it knows why). Once ctx
+// has ended it blocks on no channel.
 func decodeLines(ctx context.Context, lr *record.LineReader, name string, full chan<- *replayBatch, free <-chan *replayBatch) error {
 	for {
 		var b *replayBatch
@@ -213,27 +213,22 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 	// those of reading one line after another.
 	var out []detect.Output
 	var events, rejected, alerts, actions, lates int
-	g, ctx := errgroup.WithContext(context.Background())
-	ctx, stop := context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	full, free := make(chan *replayBatch, replayBatches), make(chan *replayBatch, replayBatches)
 	for range replayBatches {
 		free <- &replayBatch{}
 	}
-	g.Go(func() error {
+	read := make(chan error, 1)
+	go func() {
 		defer close(full)
-		return decodeLines(ctx, record.NewLineReader(in, maxLine), name, full, free)
-	})
-	g.Go(func() error {
-		// On an early return, stop the reader and hand back what it sent
-		// until it has: it must not wait for a free batch (errgroup
-		// cancels ctx only after this function has returned).
-		defer func() {
-			stop()
-			for b := range full {
-				free <- b
-			}
-		}()
+		read <- decodeLines(ctx, record.NewLineReader(in, maxLine), name, full, free)
+	}()
+	// evaluate takes the batches in order until the reader closes full.
+	// On an error it returns at once: the deferred stop tells the reader,
+	// which may be waiting on its input, to stop at its next step (it
+	// never blocks on the channels once stopped).
+	evaluate := func() error {
 		for b := range full {
 			for i := range b.items {
 				it := &b.items[i]
@@ -267,11 +262,16 @@ func runReplay(o replayOptions, stdin io.Reader, stdout, stderr io.Writer) error
 					}
 				}
 			}
-			free <- b
+			free <- b // never blocks: free has room for every batch
 		}
 		return nil
-	})
-	if err := g.Wait(); err != nil {
+	}
+	if err := evaluate(); err != nil {
+		return err
+	}
+	// full is closed: the reader has ended, after the batches before any
+	// reading error.
+	if err := <-read; err != nil {
 		return err
 	}
 	if err := alertsW.Flush(); err != nil {

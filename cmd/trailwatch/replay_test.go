@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,6 +231,14 @@ func TestReplayReadError(t *testing.T) {
 	}
 }
 
+// stalledReader blocks every read until its channel is closed, then ends.
+type stalledReader chan struct{}
+
+func (r stalledReader) Read([]byte) (int, error) {
+	<-r
+	return 0, io.EOF
+}
+
 // failingWriter fails every write.
 type failingWriter struct{}
 
@@ -246,7 +255,12 @@ func TestReplayWriteError(t *testing.T) {
 	}
 	o := replayOptions{rules: "../../rules", in: "-", out: "-", lateness: "2m"}
 	var stderr bytes.Buffer
-	err := runReplay(o, strings.NewReader(in.String()), failingWriter{}, &stderr)
+	// The input then stalls (a pipe nobody writes to): the error must not
+	// wait for it.
+	stalled := make(chan struct{})
+	t.Cleanup(func() { close(stalled) })
+	input := io.MultiReader(strings.NewReader(in.String()), stalledReader(stalled))
+	err := runReplay(o, input, failingWriter{}, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "pipe closed") {
 		t.Fatalf("err = %v, want the write error", err)
 	}
