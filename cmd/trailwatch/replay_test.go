@@ -249,8 +249,10 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("pipe clo
 func TestReplayWriteError(t *testing.T) {
 	var in strings.Builder
 	// Every line an alert (a self-grant by a different person): the
-	// alerts overflow the output buffer long before the input ends.
-	for i := range 20 * replayBatchSize {
+	// first batch's alerts overflow the output buffer, while the reader
+	// has read every line and waits on the input for the rest of its
+	// second batch.
+	for i := range replayBatchSize + 40 {
 		fmt.Fprintf(&in, `{"id":"g%d","timestamp":"2026-01-05T10:00:00.000Z","tenant":"acme","source":{"system":"salesforce"},"event":{"category":"permission","action":"grant","outcome":"success"},"user":{"id":"u%d"},"target_user":{"id":"u%d"},"permission":{"name":"Modify_All_Data"}}`+"\n", i, i, i)
 	}
 	o := replayOptions{rules: "../../rules", in: "-", out: "-", lateness: "2m"}
