@@ -108,8 +108,8 @@ func sortedNames[V any](m map[string]V) []string {
 // constant time, so neither the time taken nor an early exit tells which
 // approver, or how much of a token, matched.
 type Approvers struct {
-	names   []string
-	digests [][sha256.Size]byte
+	names    []string
+	digests  [][sha256.Size]byte
 	tenants  map[string][]string // by name; absent: every tenant
 	accounts map[string][]string // by name: their own CRM accounts
 }
