@@ -90,6 +90,7 @@ type replayLine struct {
 // (the error) or ctx ends (nil: whoever stopped it knows why). Once ctx
 // has ended it blocks on no channel.
 func decodeLines(ctx context.Context, lr *record.LineReader, name string, full chan<- *replayBatch, free <-chan *replayBatch) error {
+	maxEvent := detect.DecodeOptions().MaxBytes // what the decoder refuses by size alone
 	for {
 		var b *replayBatch
 		select {
@@ -122,7 +123,7 @@ func decodeLines(ctx context.Context, lr *record.LineReader, name string, full c
 			b.items = b.items[:len(b.items)+1]
 			it := &b.items[len(b.items)-1]
 			it.line = n
-			if len(line) > event.DefaultMaxBytes {
+			if len(line) > maxEvent {
 				// Refused by its size before it is read: not worth a copy.
 				it.err = detect.DecodeEventInto(&it.ev, line)
 				continue
