@@ -93,6 +93,12 @@ func (a *API) auth(op string, h handlerFunc) http.HandlerFunc {
 	}
 }
 
+// serviceFor is the service as approver actor may use it: their tenants,
+// not their own accounts.
+func (a *API) serviceFor(actor string) *Service {
+	return a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor))
+}
+
 // answer writes a JSON answer and counts it.
 func (a *API) answer(w http.ResponseWriter, op string, code int, body any) {
 	a.requests.WithLabelValues(op, fmt.Sprint(code)).Inc()
@@ -144,7 +150,7 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, actor string) (int, a
 		}
 		f.Since = t
 	}
-	acts, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).List(r.Context(), f)
+	acts, err := a.serviceFor(actor).List(r.Context(), f)
 	if err != nil {
 		return a.fail("list", "", "", err)
 	}
@@ -157,7 +163,7 @@ func (a *API) list(_ http.ResponseWriter, r *http.Request, actor string) (int, a
 
 func (a *API) show(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	act, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Show(r.Context(), id)
+	act, err := a.serviceFor(actor).Show(r.Context(), id)
 	if err != nil {
 		return a.fail("show", id, "", err)
 	}
@@ -170,7 +176,7 @@ type recordJSON struct {
 
 func (a *API) approve(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Approve(r.Context(), id, actor)
+	rec, err := a.serviceFor(actor).Approve(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("approve", id, actor, err)
 	}
@@ -188,7 +194,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 	if err != nil {
 		return http.StatusBadRequest, errorBody(err.Error())
 	}
-	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Reject(r.Context(), id, actor, reason)
+	rec, err := a.serviceFor(actor).Reject(r.Context(), id, actor, reason)
 	if err != nil {
 		return a.fail("reject", id, actor, err)
 	}
@@ -198,7 +204,7 @@ func (a *API) reject(_ http.ResponseWriter, r *http.Request, actor string) (int,
 
 func (a *API) undo(_ http.ResponseWriter, r *http.Request, actor string) (int, any) {
 	id := r.PathValue("id")
-	rec, err := a.svc.For(a.approvers.Tenants(actor), a.approvers.Accounts(actor)).Undo(r.Context(), id, actor)
+	rec, err := a.serviceFor(actor).Undo(r.Context(), id, actor)
 	if err != nil {
 		return a.fail("undo", id, actor, err)
 	}
