@@ -100,35 +100,15 @@ func (s *Server) ProbeHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusOnly{header: http.Header{}}
-		s.readyz(rec, r)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if rec.code != 0 && rec.code != http.StatusOK {
-			w.WriteHeader(rec.code)
+		if ok, _ := s.ready(r.Context()); !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("not ready\n"))
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux
-}
-
-// statusOnly is a ResponseWriter that keeps the status code and drops the
-// body.
-type statusOnly struct {
-	header http.Header
-	code   int
-}
-
-func (w *statusOnly) Header() http.Header { return w.header }
-func (w *statusOnly) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-func (w *statusOnly) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return len(b), nil
 }
 
 // Start binds the address and serves in the background.
@@ -183,10 +163,18 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // answers in the style of Kubernetes' verbose /readyz: a line per check.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if s.stopping.Load() {
+	ok, report := s.ready(r.Context())
+	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("[-]shutdown: shutting down\n"))
-		return
+	}
+	_, _ = w.Write([]byte(report))
+}
+
+// ready runs the checks (none while shutting down: not ready) and says
+// whether every one passed, with a line per check.
+func (s *Server) ready(ctx context.Context) (bool, string) {
+	if s.stopping.Load() {
+		return false, "[-]shutdown: shutting down\n"
 	}
 	s.mu.Lock()
 	names := make([]string, 0, len(s.checks))
@@ -204,7 +192,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, fn := range fns {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), CheckTimeout)
+			ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 			defer cancel()
 			errs[i] = fn(ctx)
 		})
@@ -221,10 +209,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&b, "[+]%s ok\n", name)
 		}
 	}
-	if !ok {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	_, _ = w.Write([]byte(b.String()))
+	return ok, b.String()
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
