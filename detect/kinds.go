@@ -197,6 +197,10 @@ type prevState struct {
 func (s *Shard) processPrevious(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
 	pv := g.pv()
+	if holds(pv.recs, ev.Timestamp.UnixNano(), ev.ID) {
+		rs.c.duplicates++
+		return out
+	}
 	var like *rec
 	if n := len(pv.recs); n > 0 {
 		like = pv.recs[n-1]

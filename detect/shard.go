@@ -64,6 +64,24 @@ type ruleState struct {
 
 type ruleCounters struct {
 	evaluated, matched, alerts, suppressed, late, evicted, overflow, evalErrors, fallbacks, reevaluated uint64
+	// duplicates is not in snapshots: it counts from the shard's start
+	// or restore (the runner's metrics take increments, see Stats).
+	duplicates uint64
+}
+
+// holds says whether recs (in event-time order) already hold the event with
+// this id and time. Ingest is at least once: a produce retried after a
+// timeout may store an event twice, and an event counted twice would meet
+// a threshold early or become its own previous event. Only recs at the
+// event's time are compared, from the newest back, so an event in order
+// costs one comparison of times.
+func holds(recs []*rec, ts int64, id string) bool {
+	for i := len(recs) - 1; i >= 0 && recs[i].ts >= ts; i-- {
+		if recs[i].ts == ts && recs[i].id == id {
+			return true
+		}
+	}
+	return false
 }
 
 // noAlert marks a group that has not alerted.

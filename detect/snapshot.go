@@ -166,7 +166,7 @@ func restore(e *Engine, r io.Reader, migrate bool) (*Shard, ReloadReport, error)
 		rep.Kept = append(rep.Kept, sr.id)
 		if sr.fp == rs.er.ruleFingerprint() {
 			c := sr.counters
-			rs.c = ruleCounters{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]}
+			rs.c = ruleCounters{evaluated: c[0], matched: c[1], alerts: c[2], suppressed: c[3], late: c[4], evicted: c[5], overflow: c[6], evalErrors: c[7], fallbacks: c[8], reevaluated: c[9]}
 		}
 		gd := &snapReader{b: sr.groups}
 		ng := gd.count()

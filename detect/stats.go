@@ -30,6 +30,7 @@ type RuleStats struct {
 	EvalErrors  uint64 // evaluations that failed (counted as false)
 	Fallbacks   uint64 // evaluations on expr's VM rather than lowered closures
 	Reevaluated uint64 // windows evaluated again for out-of-order events
+	Duplicates  uint64 // events a window or previous-event rule already held (same id and time), skipped; since the shard's start or restore
 	StateBytes  int64
 }
 
@@ -43,7 +44,7 @@ func (s *Shard) Stats() Stats {
 			Rule: rs.er.rule.ID, Keys: len(rs.groups),
 			Evaluated: c.evaluated, Matched: c.matched, Alerts: c.alerts, Suppressed: c.suppressed,
 			Late: c.late, Evicted: c.evicted, Overflow: c.overflow, EvalErrors: c.evalErrors,
-			Fallbacks: c.fallbacks, Reevaluated: c.reevaluated,
+			Fallbacks: c.fallbacks, Reevaluated: c.reevaluated, Duplicates: c.duplicates,
 		}
 		for _, g := range rs.groups {
 			r.StateBytes += groupBytes(g)

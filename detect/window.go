@@ -23,6 +23,10 @@ const maxReevalWork = 1 << 20
 func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
 	g := s.obtain(rs)
 	w := g.win()
+	if holds(w.entries, ev.Timestamp.UnixNano(), ev.ID) {
+		rs.c.duplicates++
+		return out
+	}
 	if len(w.entries) == 0 && !w.tail.fits(v) {
 		w.tail = newAcc(v) // a new window (an emptied one keeps its reset accumulator)
 	}

@@ -24,6 +24,7 @@ type metrics struct {
 	overflow     *prometheus.CounterVec // rule
 	suppressed   *prometheus.CounterVec // rule
 	evalErrors   *prometheus.CounterVec // rule
+	dupEvents    *prometheus.CounterVec // rule
 	rekeyed      prometheus.Counter
 	duplicates   prometheus.Counter
 	unknownSig   prometheus.Counter
@@ -61,6 +62,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		overflow:   counter("overflow_total", "Events dropped from a full window, sequence step or value list, by rule.", "rule"),
 		suppressed: counter("suppressed_total", "Alerts withheld by suppression, by rule.", "rule"),
 		evalErrors: counter("eval_errors_total", "Rule evaluations that failed (counted as false), by rule.", "rule"),
+		dupEvents:  counter("duplicate_events_total", "Events a window or previous-event rule already held (the same id and time: ingest is at least once), counted once and skipped, by rule.", "rule"),
 		rekeyed: prometheus.NewCounter(prometheus.CounterOpts{Name: "trailwatch_detect_rekeyed_total",
 			Help: "Event copies written to the re-keyed topic for rules not grouped by person."}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "trailwatch_detect_rekey_duplicates_total",
@@ -99,7 +101,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.events, m.rejected, m.alerts, m.actions, m.late, m.lateRule, m.evicted,
-		m.overflow, m.suppressed, m.evalErrors, m.rekeyed, m.duplicates, m.unknownSig, m.retries, m.snapBytes,
+		m.overflow, m.suppressed, m.evalErrors, m.dupEvents, m.rekeyed, m.duplicates, m.unknownSig, m.retries, m.snapBytes,
 		m.snapSeconds, m.snapshots, m.recoveries, m.replayed, m.commitLag, m.process, m.alertLatency, m.rulesInfo,
 		m.rules, m.reloads, m.reloadOK, m.state} {
 		if err := reg.Register(c); err != nil {
@@ -152,6 +154,7 @@ func (c *counted) add(m *metrics, st detect.Stats) {
 		m.overflow.WithLabelValues(r.Rule).Add(delta(r.Overflow, p.Overflow))
 		m.suppressed.WithLabelValues(r.Rule).Add(delta(r.Suppressed, p.Suppressed))
 		m.evalErrors.WithLabelValues(r.Rule).Add(delta(r.EvalErrors, p.EvalErrors))
+		m.dupEvents.WithLabelValues(r.Rule).Add(delta(r.Duplicates, p.Duplicates))
 		c.prev[r.Rule] = r
 	}
 }

@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/trailwatch/trailwatch/detect"
+	"github.com/trailwatch/trailwatch/internal/kafka"
+	"github.com/trailwatch/trailwatch/internal/testenv"
+	"github.com/trailwatch/trailwatch/schemas/alert"
+	"github.com/trailwatch/trailwatch/schemas/event"
+)
+
+// TestDuplicateInput: ingest is at least once (kafka-go retries a produce
+// that timed out, and the first attempt may have been stored), so
+// crm.activity can hold an event twice. With every event written twice,
+// the main stream's alerts are those of the engine over each partition
+// with the second copies left out, no alert of any stream names one event
+// twice as evidence.
+func TestDuplicateInput(t *testing.T) {
+	env := testenv.Kafka(t)
+	kcfg := env.Config
+	var msgs []kafka.Message
+	for _, m := range genStream(t, 3, 8_000) {
+		msgs = append(msgs, m, m)
+	}
+	produce(t, kcfg, kcfg.Topics.Activity.Name, msgs)
+	cfg := testConfig()
+	run := start(t, cfg, kcfg)
+	waitCaughtUp(t, kcfg, cfg.Group)
+	if err := run.stop(false); err != nil {
+		t.Fatal(err)
+	}
+
+	set := run.r.set.Load()
+	want := map[string]bool{}
+	byPart := map[int][]kafka.Message{}
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
+		byPart[m.Partition] = append(byPart[m.Partition], m)
+	}
+	for _, part := range byPart {
+		sh := set.Main.eng.NewShard()
+		seen := map[string]bool{}
+		var ev event.Event
+		var out []detect.Output
+		for _, m := range part {
+			if event.DecodeInto(&ev, m.Value, event.Options{}) != nil || seen[ev.ID] {
+				continue
+			}
+			seen[ev.ID] = true
+			out = sh.Process(&ev, out[:0])
+			for _, o := range out {
+				if o.Kind == detect.OutputAlert {
+					want[o.Alert.ID] = true
+				}
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Alerts.Name) {
+		var a alert.Alert
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatal(err)
+		}
+		evidence := map[string]bool{}
+		for _, id := range a.EventIDs {
+			if evidence[id] {
+				t.Errorf("alert %s (%s) names event %s twice: %v", a.ID, a.Rule.ID, id, a.EventIDs)
+			}
+			evidence[id] = true
+		}
+		if slicesContain(set.Main.rules, a.Rule.ID) {
+			got[a.ID] = true
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the generated stream raised no alert on the main stream")
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("alert %s of the engine over the events once is missing", id)
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			t.Errorf("alert %s is not the engine's over the events once", id)
+		}
+	}
+}
