@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/trailwatch/trailwatch/detect"
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/schemas/alert"
-	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
 // TestDuplicateInput: ingest is at least once (kafka-go retries a produce
@@ -33,29 +31,7 @@ func TestDuplicateInput(t *testing.T) {
 	}
 
 	set := run.r.set.Load()
-	want := map[string]bool{}
-	byPart := map[int][]kafka.Message{}
-	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
-		byPart[m.Partition] = append(byPart[m.Partition], m)
-	}
-	for _, part := range byPart {
-		sh := set.Main.eng.NewShard()
-		seen := map[string]bool{}
-		var ev event.Event
-		var out []detect.Output
-		for _, m := range part {
-			if event.DecodeInto(&ev, m.Value, event.Options{}) != nil || seen[ev.ID] {
-				continue
-			}
-			seen[ev.ID] = true
-			out = sh.Process(&ev, out[:0])
-			for _, o := range out {
-				if o.Kind == detect.OutputAlert {
-					want[o.Alert.ID] = true
-				}
-			}
-		}
-	}
+	want := engineAlerts(t, env, kcfg.Topics.Activity.Name, set.Main.eng, true)
 	got := map[string]bool{}
 	for _, m := range env.ReadTopic(t, kcfg.Topics.Alerts.Name) {
 		var a alert.Alert

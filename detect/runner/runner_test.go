@@ -44,27 +44,7 @@ func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
 
 	// The pure engine over each partition, in offset order.
 	set := run.r.set.Load()
-	want := map[string]bool{}
-	byPart := map[int][]kafka.Message{}
-	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
-		byPart[m.Partition] = append(byPart[m.Partition], m)
-	}
-	for _, part := range byPart {
-		sh := set.Main.eng.NewShard()
-		var ev event.Event
-		var out []detect.Output
-		for _, m := range part {
-			if event.DecodeInto(&ev, m.Value, event.Options{}) != nil {
-				continue
-			}
-			out = sh.Process(&ev, out[:0])
-			for _, o := range out {
-				if o.Kind == detect.OutputAlert {
-					want[o.Alert.ID] = true
-				}
-			}
-		}
-	}
+	want := engineAlerts(t, env, kcfg.Topics.Activity.Name, set.Main.eng, false)
 	if len(want) == 0 {
 		t.Fatal("the generated stream raised no alert on the main stream")
 	}
@@ -147,4 +127,35 @@ func slicesContain(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// engineAlerts runs the pure engine over each partition of topic in offset
+// order (without a second copy of an event when once is set) and returns
+// the ids of the alerts it raises.
+func engineAlerts(t *testing.T, env testenv.KafkaEnv, topic string, eng *detect.Engine, once bool) map[string]bool {
+	t.Helper()
+	want := map[string]bool{}
+	byPart := map[int][]kafka.Message{}
+	for _, m := range env.ReadTopic(t, topic) {
+		byPart[m.Partition] = append(byPart[m.Partition], m)
+	}
+	for _, part := range byPart {
+		sh := eng.NewShard()
+		seen := map[string]bool{}
+		var ev event.Event
+		var out []detect.Output
+		for _, m := range part {
+			if event.DecodeInto(&ev, m.Value, event.Options{}) != nil || once && seen[ev.ID] {
+				continue
+			}
+			seen[ev.ID] = true
+			out = sh.Process(&ev, out[:0])
+			for _, o := range out {
+				if o.Kind == detect.OutputAlert {
+					want[o.Alert.ID] = true
+				}
+			}
+		}
+	}
+	return want
 }
