@@ -24,7 +24,7 @@ type rec struct {
 	ts    int64  // unix nanoseconds
 	seq   uint64 // arrival order in the shard, the tie-break between equal times
 	off   int32  // the timestamp's UTC offset, seconds
-	fired bool   // an alert was raised with this event as its trigger
+	fired bool   // an alert was raised with this event as its trigger; in a sequence, a completed sequence consumed it
 	ns    uint8  // strings kept
 	nn    uint8  // numbers kept
 	no    uint8  // objects kept (slices and maps: changes, related, labels)

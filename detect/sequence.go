@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 
 	"github.com/trailwatch/trailwatch/schemas/event"
@@ -10,7 +11,10 @@ import (
 // seqState holds, per step of a sequence, the group's events that matched
 // the step and may still start or continue a sequence, in event-time order.
 // An event may stand for several steps; a completed sequence consumes its
-// events, so one event completes at most one sequence.
+// events, so one event completes at most one sequence. A consumed event
+// stays in its lists, marked (rec.fired), until the watermark trims it:
+// a copy of it (ingest is at least once) is then recognised and skipped,
+// where it would otherwise start or continue another sequence.
 type seqState struct {
 	steps [][]*rec
 }
@@ -24,6 +28,12 @@ func (s *Shard) processSequence(rs *ruleState, v *compiled, ev *event.Event, mas
 	sq := g.sq()
 	if sq.steps == nil {
 		sq.steps = make([][]*rec, len(v.steps))
+	}
+	// A copy matches the steps its first arrival did, so the list of the
+	// first of them holds the first arrival if anything does.
+	if holds(sq.steps[bits.TrailingZeros32(mask)], ev.Timestamp.UnixNano(), ev.ID) {
+		rs.c.duplicates++
+		return out
 	}
 	r := v.proj.capture(ev, s.eventID(ev), s.seq, &rs.pool, &s.strs, nil) // never put back: steps share recs
 	for k := range v.steps {
@@ -40,9 +50,11 @@ func (s *Shard) processSequence(rs *ruleState, v *compiled, ev *event.Event, mas
 		copy(list[p+1:], list[p:])
 		list[p] = r
 		for len(list) > s.eng.cfg.MaxWindowEvents {
+			if !list[0].fired {
+				rs.c.overflow++ // a consumed event dropped loses nothing but its copy's recognition
+			}
 			list[0] = nil
 			list = list[1:]
-			rs.c.overflow++
 		}
 		sq.steps[k] = list
 	}
@@ -67,7 +79,7 @@ func (s *Shard) processSequence(rs *ruleState, v *compiled, ev *event.Event, mas
 			out = s.emit(rs, v, g, firing{trigger: trig, evidence: chain, span: v.within}, out)
 			c.steps, c.cur = nil, nil
 		}
-		sq.consume(chain)
+		consume(chain)
 		break
 	}
 	if d, ok := sq.trim(v, s.watermark()); ok {
@@ -134,7 +146,7 @@ func (s *Shard) findChain(rs *ruleState, v *compiled, sq *seqState, r *rec, k in
 		if i == 0 {
 			for j := len(cands) - 1; j >= 0; j-- {
 				x := cands[j]
-				if !x.before(r) {
+				if !x.before(r) || x.fired {
 					continue
 				}
 				if r.ts-x.ts > v.within {
@@ -160,6 +172,9 @@ func (s *Shard) findChain(rs *ruleState, v *compiled, sq *seqState, r *rec, k in
 			if x.ts-chain[0].ts > v.within {
 				break
 			}
+			if x.fired {
+				continue
+			}
 			chain[i] = x
 			if whereOK(i) && dfs(i+1) {
 				return true
@@ -179,26 +194,11 @@ func (s *Shard) findChain(rs *ruleState, v *compiled, sq *seqState, r *rec, k in
 	return nil
 }
 
-// consume removes a completed chain's events from every step.
-func (sq *seqState) consume(chain []*rec) {
-	for k, list := range sq.steps {
-		keep := list[:0]
-		for _, x := range list {
-			used := false
-			for _, y := range chain {
-				if x == y {
-					used = true
-					break
-				}
-			}
-			if !used {
-				keep = append(keep, x)
-			}
-		}
-		for i := len(keep); i < len(list); i++ {
-			list[i] = nil
-		}
-		sq.steps[k] = keep
+// consume marks a completed chain's events used: no other sequence takes
+// them (they stay in the step lists until trimmed; see seqState).
+func consume(chain []*rec) {
+	for _, x := range chain {
+		x.fired = true
 	}
 }
 

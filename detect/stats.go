@@ -30,7 +30,7 @@ type RuleStats struct {
 	EvalErrors  uint64 // evaluations that failed (counted as false)
 	Fallbacks   uint64 // evaluations on expr's VM rather than lowered closures
 	Reevaluated uint64 // windows evaluated again for out-of-order events
-	Duplicates  uint64 // events a window or previous-event rule already held (same id and time), skipped; since the shard's start or restore
+	Duplicates  uint64 // events a window, previous-event or sequence rule already held (same id and time), skipped; since the shard's start or restore
 	StateBytes  int64
 }
 

@@ -62,7 +62,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		overflow:   counter("overflow_total", "Events dropped from a full window, sequence step or value list, by rule.", "rule"),
 		suppressed: counter("suppressed_total", "Alerts withheld by suppression, by rule.", "rule"),
 		evalErrors: counter("eval_errors_total", "Rule evaluations that failed (counted as false), by rule.", "rule"),
-		dupEvents:  counter("duplicate_events_total", "Events a window or previous-event rule already held (the same id and time: ingest is at least once), counted once and skipped, by rule.", "rule"),
+		dupEvents:  counter("duplicate_events_total", "Events a window, previous-event or sequence rule already held (the same id and time: ingest is at least once), counted once and skipped, by rule.", "rule"),
 		rekeyed: prometheus.NewCounter(prometheus.CounterOpts{Name: "trailwatch_detect_rekeyed_total",
 			Help: "Event copies written to the re-keyed topic for rules not grouped by person."}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "trailwatch_detect_rekey_duplicates_total",
