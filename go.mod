@@ -20,7 +20,10 @@ require (
 	golang.org/x/sync v0.24.0
 )
 
-require go4.org/netipx v0.0.0-20231129151722-fdeea329fbba // indirect
+require (
+	github.com/kylelemons/godebug v1.1.0 // indirect
+	go4.org/netipx v0.0.0-20231129151722-fdeea329fbba // indirect
+)
 
 require (
 	github.com/andybalholm/brotli v1.2.6 // indirect

@@ -36,7 +36,13 @@ type RuleStats struct {
 
 // Stats walks the shard's state (cost proportional to the number of groups:
 // call it every few seconds, not per event).
-func (s *Shard) Stats() Stats {
+func (s *Shard) Stats() Stats { return s.stats(true) }
+
+// Counters is Stats without the state's size (StateBytes zero): the
+// counters and key counts alone, without a walk over the state.
+func (s *Shard) Counters() Stats { return s.stats(false) }
+
+func (s *Shard) stats(size bool) Stats {
 	st := Stats{Events: s.events, LateEvents: s.late, Watermark: s.Watermark()}
 	for _, rs := range s.rules {
 		c := rs.c
@@ -46,8 +52,10 @@ func (s *Shard) Stats() Stats {
 			Late: c.late, Evicted: c.evicted, Overflow: c.overflow, EvalErrors: c.evalErrors,
 			Fallbacks: c.fallbacks, Reevaluated: c.reevaluated, Duplicates: c.duplicates,
 		}
-		for _, g := range rs.groups {
-			r.StateBytes += groupBytes(g)
+		if size {
+			for _, g := range rs.groups {
+				r.StateBytes += groupBytes(g)
+			}
 		}
 		st.Keys += r.Keys
 		st.StateBytes += r.StateBytes

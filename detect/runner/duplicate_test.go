@@ -3,10 +3,14 @@ package runner
 import (
 	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/testenv"
 	"github.com/trailwatch/trailwatch/schemas/alert"
+	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
 // TestDuplicateInput: ingest is at least once (kafka-go retries a produce
@@ -24,6 +28,9 @@ func TestDuplicateInput(t *testing.T) {
 	}
 	produce(t, kcfg, kcfg.Topics.Activity.Name, msgs)
 	cfg := testConfig()
+	// No stats tick after the first: the counters must reach the metrics
+	// at shutdown, and the first interval's counts with them.
+	cfg.StatsInterval = time.Hour
 	run := start(t, cfg, kcfg)
 	waitCaughtUp(t, kcfg, cfg.Group)
 	if err := run.stop(false); err != nil {
@@ -31,6 +38,37 @@ func TestDuplicateInput(t *testing.T) {
 	}
 
 	set := run.r.set.Load()
+	// The copies skipped, per main-stream rule, as the engine counts them
+	// over each partition with every copy.
+	wantDups := map[string]uint64{}
+	byPart := map[int][]kafka.Message{}
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
+		byPart[m.Partition] = append(byPart[m.Partition], m)
+	}
+	for _, part := range byPart {
+		sh := set.Main.eng.NewShard()
+		var ev event.Event
+		for _, m := range part {
+			if event.DecodeInto(&ev, m.Value, event.Options{}) == nil {
+				sh.Process(&ev, nil)
+			}
+		}
+		for _, r := range sh.Counters().Rules {
+			wantDups[r.Rule] += r.Duplicates
+		}
+	}
+	var total uint64
+	for _, rule := range set.Main.rules {
+		got := testutil.ToFloat64(run.r.m.dupEvents.WithLabelValues(rule))
+		if got != float64(wantDups[rule]) {
+			t.Errorf("trailwatch_detect_duplicate_events_total{rule=%q} = %v, want %d", rule, got, wantDups[rule])
+		}
+		total += wantDups[rule]
+	}
+	if total == 0 {
+		t.Error("no main-stream rule skipped a copy of the events written twice")
+	}
+
 	want := engineAlerts(t, env, kcfg.Topics.Activity.Name, set.Main.eng, true)
 	got := map[string]bool{}
 	for _, m := range env.ReadTopic(t, kcfg.Topics.Alerts.Name) {

@@ -128,18 +128,27 @@ func (m *metrics) setVersion(old, set *Set) {
 }
 
 // counted turns a shard's cumulative counters into counter increments:
-// a shard restored from a snapshot carries counters from before, which
-// this process must not count again, so each unit starts from a baseline.
+// a shard restored from a snapshot, or rebuilt by replaying what an
+// earlier owner processed, carries counts this process must not export
+// again, so each unit counts from a baseline the partition takes when it
+// goes live (and again after a rules reload).
 type counted struct {
 	prev map[string]detect.RuleStats
 }
 
+// base takes st as the baseline.
+func (c *counted) base(st detect.Stats) {
+	c.prev = make(map[string]detect.RuleStats, len(st.Rules))
+	for _, r := range st.Rules {
+		c.prev[r.Rule] = r
+	}
+}
+
+// add exports the increments since the baseline or the last add; without
+// a baseline, st becomes it.
 func (c *counted) add(m *metrics, st detect.Stats) {
 	if c.prev == nil {
-		c.prev = map[string]detect.RuleStats{}
-		for _, r := range st.Rules {
-			c.prev[r.Rule] = r
-		}
+		c.base(st)
 		return
 	}
 	for _, r := range st.Rules {

@@ -38,7 +38,12 @@ type partition struct {
 	// tainted: handling a message failed part-way, so the state may hold
 	// a message whose outputs never reached the emitter (or miss one that
 	// ps.next counts). Such a state is neither kept nor snapshotted.
-	tainted    bool
+	tainted bool
+	// counting: the first live message was handled, and each unit's rule
+	// counters are exported as increments from the baseline taken then
+	// (what replay re-counts, or a restored shard carries, was counted by
+	// an earlier owner).
+	counting   bool
 	lastSnap   int64 // position of the last snapshot taken (or restored)
 	snapping   atomic.Bool
 	snapDone   chan struct{} // closed when the snapshot in flight ends
@@ -127,6 +132,12 @@ func (p *partition) handle(ctx context.Context, m *kafka.Message) error {
 	}
 	start := time.Now()
 	live := m.Offset >= p.emitFrom
+	if live && !p.counting {
+		p.counting = true
+		for _, u := range p.ps.units {
+			u.count.base(u.sh.Counters())
+		}
+	}
 	msgs := p.msgs[:0]
 	var err error
 	if p.isMain {
@@ -197,6 +208,9 @@ func (p *partition) handleCopy(ctx context.Context, m *kafka.Message, live bool,
 	u := p.ps.units[ci.sig]
 	if u == nil {
 		u = &unit{sig: ci.sig, st: st, sh: st.eng.NewShard()}
+		if p.counting {
+			u.count.base(u.sh.Counters())
+		}
 		p.ps.units[ci.sig] = u
 	}
 	if !u.dedup.admit(ci) {
@@ -328,13 +342,24 @@ func (p *partition) switchRules(set *Set) {
 			p.r.m.state.drop(p.unitKey(name))
 			continue
 		}
+		p.countRules(u) // what the rules counted before the switch
 		rep := u.sh.Reload(st.eng)
 		u.st, u.count = st, counted{}
+		if p.counting {
+			u.count.base(u.sh.Counters()) // reset rules start at zero, kept ones where they were
+		}
 		p.log.Debug().Str("stream", name).Strs("kept", rep.Kept).Strs("reset", rep.Reset).Strs("added", rep.Added).
 			Strs("removed", rep.Removed).Int64("offset", p.ps.next).Msg("shard moved to the reloaded rules")
 	}
 	p.ps.set = set
 	p.forceSnap = true // narrow the window a replay would evaluate under other rules
+}
+
+// countRules exports what a unit's rules counted since the last time.
+func (p *partition) countRules(u *unit) {
+	if p.counting {
+		u.count.add(p.r.m, u.sh.Counters())
+	}
 }
 
 func (p *partition) unitKey(name string) string {
@@ -352,7 +377,9 @@ func (p *partition) timed(bg context.Context) {
 		p.nextStats = now.Add(p.r.cfg.StatsInterval)
 		for name, u := range p.ps.units {
 			st := u.sh.Stats()
-			u.count.add(p.r.m, st)
+			if p.counting {
+				u.count.add(p.r.m, st)
+			}
 			p.r.m.state.set(p.unitKey(name), st)
 		}
 	}

@@ -211,6 +211,9 @@ func (p *partition) shutdown(ctx, bg context.Context, cancel context.CancelFunc)
 		cancel()
 		return
 	}
+	for _, u := range p.ps.units {
+		p.countRules(u)
+	}
 	sctx, scancel := context.WithTimeout(bg, p.r.kcfg.Consumer.ShutdownTimeout)
 	defer scancel()
 	defer cancel()
