@@ -36,11 +36,12 @@ func BenchmarkAlertLatency(b *testing.B) {
 	if r, err := strconv.ParseFloat(os.Getenv("TW_BENCH_RATE"), 64); err == nil && r > 0 {
 		rate = r
 	}
-	env := testenv.Kafka(b, testenv.KafkaPartitions(12))
-	kcfg := env.Config
-	// kafka-go allocates batch_size messages for every partition batch it
-	// opens; at 1 ms batches most hold a few messages (docs/PERFORMANCE.md).
-	kcfg.Producer.BatchSize = 100
+	parts := 12
+	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_PARTITIONS")); err == nil && n > 0 {
+		parts = n
+	}
+	env := testenv.Kafka(b, testenv.KafkaPartitions(parts))
+	kcfg := env.Config // the producers' defaults, as trailwatch run has them
 	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_BATCH_SIZE")); err == nil && n > 0 {
 		kcfg.Producer.BatchSize = n
 	}
@@ -49,7 +50,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 	cfg.ReloadInterval = 0
 	run := start(b, cfg, kcfg)
 	eventually(b, "the detector to own every partition", func() bool {
-		return metricValue(b, run.reg, "trailwatch_detect_recoveries_total", nil) >= 24
+		return metricValue(b, run.reg, "trailwatch_detect_recoveries_total", nil) >= float64(2*parts)
 	})
 
 	// The alerts reader: one partition reader per partition of crm.alerts.

@@ -20,7 +20,7 @@ import (
 // KafkaConfig configures the embedded Kafka-protocol broker.
 type KafkaConfig struct {
 	Listen     string `yaml:"listen" doc:"host:port the embedded broker listens on and advertises; a loopback address, port 0 picks a free port."`
-	SyncWrites bool   `yaml:"sync_writes" doc:"fsync every produced batch, so acknowledged events survive a power loss too (not only a crash), at about 40% of produce throughput."`
+	SyncWrites bool   `yaml:"sync_writes" doc:"fsync every produced batch, so acknowledged events survive a power loss too (not only a crash), at a fraction of produce throughput: every batch waits for its own fsync, so raise kafka.producer.batch_size with it (docs/PERFORMANCE.md)."`
 }
 
 // DefaultKafkaConfig listens on 127.0.0.1:9092, where kafka.DefaultConfig
