@@ -35,14 +35,23 @@ type RuleStats struct {
 }
 
 // Stats walks the shard's state (cost proportional to the number of groups:
-// call it every few seconds, not per event).
-func (s *Shard) Stats() Stats { return s.stats(true) }
+// seconds for millions; the runner uses StatsSampled).
+func (s *Shard) Stats() Stats { return s.stats(-1) }
+
+// StatsSampled is Stats with each rule's state size extrapolated from at
+// most sample of its groups, so its cost is bounded whatever the state
+// holds. Go's map iteration starts at a random place, so the groups
+// measured are a run at a random place in hash order: a random sample.
+// With sample at or above a rule's group count, it is Stats.
+func (s *Shard) StatsSampled(sample int) Stats { return s.stats(max(sample, 1)) }
 
 // Counters is Stats without the state's size (StateBytes zero): the
 // counters and key counts alone, without a walk over the state.
-func (s *Shard) Counters() Stats { return s.stats(false) }
+func (s *Shard) Counters() Stats { return s.stats(0) }
 
-func (s *Shard) stats(size bool) Stats {
+// stats measures the state's size over up to sample groups per rule (all
+// of them when sample < 0, none when 0).
+func (s *Shard) stats(sample int) Stats {
 	st := Stats{Events: s.events, LateEvents: s.late, Watermark: s.Watermark()}
 	for _, rs := range s.rules {
 		c := rs.c
@@ -52,9 +61,17 @@ func (s *Shard) stats(size bool) Stats {
 			Late: c.late, Evicted: c.evicted, Overflow: c.overflow, EvalErrors: c.evalErrors,
 			Fallbacks: c.fallbacks, Reevaluated: c.reevaluated, Duplicates: c.duplicates,
 		}
-		if size {
+		if sample != 0 {
+			n := 0
 			for _, g := range rs.groups {
+				if n == sample {
+					break
+				}
 				r.StateBytes += groupBytes(g)
+				n++
+			}
+			if n > 0 && n < len(rs.groups) {
+				r.StateBytes = r.StateBytes * int64(len(rs.groups)) / int64(n)
 			}
 		}
 		st.Keys += r.Keys

@@ -22,7 +22,7 @@ type Config struct {
 	CommitInterval   time.Duration `yaml:"commit_interval" doc:"How often each partition commits the offset up to which everything derived is acknowledged."`
 	SnapshotInterval time.Duration `yaml:"snapshot_interval" doc:"How often each partition's state is written to the detect_state topic; 0 disables snapshots (recovery then replays the longest rule span)."`
 	SnapshotChunk    int           `yaml:"snapshot_chunk_bytes" doc:"Largest snapshot chunk (one Kafka message); keep below kafka.producer.batch_bytes."`
-	StatsInterval    time.Duration `yaml:"stats_interval" doc:"How often per-rule state size and key counts are measured for the metrics (a walk over the state)."`
+	StatsInterval    time.Duration `yaml:"stats_interval" doc:"How often per-rule state size and key counts are measured for the metrics (the size from up to 1024 groups per rule, extrapolated)."`
 	MaxPending       int           `yaml:"max_pending" doc:"Output messages per partition waiting for Kafka's acknowledgement before processing pauses."`
 	MaxFuture        time.Duration `yaml:"max_future" doc:"How far ahead of this machine's clock an event's timestamp may be; later ones go to the dead-letter topic (ingest checks this too)."`
 	MemoryLimit      int64         `yaml:"memory_limit_bytes" doc:"Soft memory limit of a detector process for the Go collector, in bytes; 0 means 90% of the container's (cgroup) memory limit, or none outside one. The GOMEMLIMIT environment variable, when set, wins."`
