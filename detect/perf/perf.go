@@ -174,20 +174,11 @@ type Memory struct {
 // reports the live heap that state takes. The shard is kept alive until
 // the figures are read.
 func ActiveAccounts(e *detect.Engine, n int) Memory {
-	g := traffic.New(traffic.Config{Seed: 9, Accounts: n, Rate: 20_000, AttackRate: -1, OutOfOrder: -1})
-	sh := e.NewShard()
-	out := make([]detect.Output, 0, 64)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	cpu0 := CPUTime()
-	var x event.Event
-	for i := range n {
-		for _, kind := range []traffic.Kind{traffic.Login, traffic.View, traffic.Update} {
-			g.Activity(&x, i, kind)
-			out = sh.Process(&x, out[:0])
-		}
-	}
+	sh := ActiveShard(e, n)
 	cpu := CPUTime() - cpu0
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -197,6 +188,22 @@ func ActiveAccounts(e *detect.Engine, n int) Memory {
 		Accounts: n, Events: 3 * n, HeapBytes: int64(after.HeapAlloc) - int64(before.HeapAlloc),
 		PeakRSS: PeakRSS(), Keys: st.Keys, CPU: cpu,
 	}
+}
+
+// ActiveShard is a shard in which each of n accounts logged in, viewed a
+// record and edited one, all within every window of the pack.
+func ActiveShard(e *detect.Engine, n int) *detect.Shard {
+	g := traffic.New(traffic.Config{Seed: 9, Accounts: n, Rate: 20_000, AttackRate: -1, OutOfOrder: -1})
+	sh := e.NewShard()
+	out := make([]detect.Output, 0, 64)
+	var x event.Event
+	for i := range n {
+		for _, kind := range []traffic.Kind{traffic.Login, traffic.View, traffic.Update} {
+			g.Activity(&x, i, kind)
+			out = sh.Process(&x, out[:0])
+		}
+	}
+	return sh
 }
 
 // CPUTime is the process's user and system CPU time so far.

@@ -92,6 +92,34 @@ func BenchmarkMemoryMillionAccounts(b *testing.B) {
 	}
 }
 
+// BenchmarkStats measures what a stats tick costs the partition it runs
+// on: the whole walk over the state (Stats) and the runner's sampled
+// one (StatsSampled, 1024 groups per rule), over the state of
+// TW_BENCH_ACCOUNTS active accounts (100,000 by default; as
+// BenchmarkMemoryMillionAccounts builds it). It reports the estimate's
+// ratio to the walk's figure.
+func BenchmarkStats(b *testing.B) {
+	accounts := 100_000
+	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
+		accounts = n
+	}
+	sh := ActiveShard(packEngine(b), accounts)
+	whole := sh.Stats()
+	b.Run("walk", func(b *testing.B) {
+		for b.Loop() {
+			sh.Stats()
+		}
+		b.ReportMetric(float64(whole.Keys), "keys")
+	})
+	b.Run("sampled", func(b *testing.B) {
+		var st detect.Stats
+		for b.Loop() {
+			st = sh.StatsSampled(1024)
+		}
+		b.ReportMetric(float64(st.StateBytes)/float64(whole.StateBytes), "of-walk")
+	})
+}
+
 // TestRunMeasures: a short run over a small stream processes what it is
 // asked to, produces alerts (the stream has attacks in it) and reports
 // state; the figures the benchmarks and `trailwatch bench` print come

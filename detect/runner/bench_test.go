@@ -48,6 +48,9 @@ func BenchmarkAlertLatency(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Rules = "../../rules"
 	cfg.ReloadInterval = 0
+	if d, err := time.ParseDuration(os.Getenv("TW_BENCH_STATS_INTERVAL")); err == nil && d > 0 {
+		cfg.StatsInterval = d
+	}
 	run := start(b, cfg, kcfg)
 	eventually(b, "the detector to own every partition", func() bool {
 		return metricValue(b, run.reg, "trailwatch_detect_recoveries_total", nil) >= float64(2*parts)
