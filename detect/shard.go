@@ -54,12 +54,13 @@ type Shard struct {
 
 // ruleState is one rule's groups in a shard.
 type ruleState struct {
-	er      *engineRule
-	groups  map[string]*group
-	lru     lru
-	c       ruleCounters
-	scratch *acc // aggregates of the windows of out-of-order events
-	pool    recPool
+	er        *engineRule
+	groups    map[string]*group
+	lru       lru
+	c         ruleCounters
+	scratch   *acc // aggregates of the windows of out-of-order events
+	pool      recPool
+	snapBytes int // the size of the rule's groups in the last snapshot, to size the next one's buffer
 }
 
 type ruleCounters struct {

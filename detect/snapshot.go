@@ -2,13 +2,13 @@ package detect
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,9 +37,21 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// Snapshot writes the shard's state to w.
+// Snapshot writes the shard's state to w, a rule at a time (on an error, w
+// may hold part of it).
 func (s *Shard) Snapshot(w io.Writer) error {
+	// The snapshot goes to w a rule at a time, the checksum computed on
+	// the way: building it whole first grew one buffer to the state's size
+	// by doubling, most of the encoding's time (BenchmarkSnapshot).
+	sum := crc32.New(crcTable)
+	out := io.MultiWriter(w, sum)
 	var b snapWriter
+	flush := func(p []byte) error {
+		if _, err := out.Write(p); err != nil {
+			return fmt.Errorf("writing detector snapshot: %w", err)
+		}
+		return nil
+	}
 	b.raw([]byte(snapshotMagic))
 	b.uvarint(snapshotVersion)
 	b.str(s.eng.fingerprint)
@@ -59,16 +71,26 @@ func (s *Shard) Snapshot(w io.Writer) error {
 		for _, x := range []uint64{c.evaluated, c.matched, c.alerts, c.suppressed, c.late, c.evicted, c.overflow, c.evalErrors, c.fallbacks, c.reevaluated} {
 			b.uvarint(x)
 		}
-		gb.buf.Reset()
+		gb.reset()
+		gb.b = slices.Grow(gb.b, rs.snapBytes+rs.snapBytes/8) // the last snapshot's size: no growth by doubling
 		gb.uvarint(uint64(len(rs.groups)))
 		for _, g := range rs.lru.ordered(rs.groups) {
 			writeGroup(&gb, g)
 		}
-		b.bytes(gb.buf.Bytes())
+		rs.snapBytes = len(gb.b)
+		b.uvarint(uint64(len(gb.b)))
+		if err := flush(b.b); err != nil {
+			return err
+		}
+		b.reset()
+		if err := flush(gb.b); err != nil {
+			return err
+		}
 	}
-	sum := crc32.Checksum(b.buf.Bytes(), crcTable)
-	b.raw(binary.LittleEndian.AppendUint32(nil, sum))
-	if _, err := w.Write(b.buf.Bytes()); err != nil {
+	if err := flush(b.b); err != nil {
+		return err
+	}
+	if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32())); err != nil {
 		return fmt.Errorf("writing detector snapshot: %w", err)
 	}
 	return nil
@@ -564,38 +586,33 @@ func readAcc(d *snapReader) *acc {
 	return a
 }
 
+// snapWriter appends a snapshot's fields to b.
 type snapWriter struct {
-	buf bytes.Buffer
-	tmp [binary.MaxVarintLen64]byte
+	b []byte
 }
 
-func (w *snapWriter) raw(b []byte) { w.buf.Write(b) }
-func (w *snapWriter) byte(x byte)  { w.buf.WriteByte(x) }
-func (w *snapWriter) uvarint(x uint64) {
-	n := binary.PutUvarint(w.tmp[:], x)
-	w.buf.Write(w.tmp[:n])
+func (w *snapWriter) raw(b []byte)     { w.b = append(w.b, b...) }
+func (w *snapWriter) byte(x byte)      { w.b = append(w.b, x) }
+func (w *snapWriter) uvarint(x uint64) { w.b = binary.AppendUvarint(w.b, x) }
+func (w *snapWriter) varint(x int64)   { w.b = binary.AppendVarint(w.b, x) }
+func (w *snapWriter) float(x float64) {
+	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(x))
 }
-func (w *snapWriter) varint(x int64) {
-	n := binary.PutVarint(w.tmp[:], x)
-	w.buf.Write(w.tmp[:n])
-}
+func (w *snapWriter) reset() { w.b = w.b[:0] }
 func (w *snapWriter) boolean(b bool) {
 	if b {
-		w.buf.WriteByte(1)
+		w.b = append(w.b, 1)
 	} else {
-		w.buf.WriteByte(0)
+		w.b = append(w.b, 0)
 	}
-}
-func (w *snapWriter) float(x float64) {
-	w.buf.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(x)))
 }
 func (w *snapWriter) str(s string) {
 	w.uvarint(uint64(len(s)))
-	w.buf.WriteString(s)
+	w.b = append(w.b, s...)
 }
 func (w *snapWriter) bytes(b []byte) {
 	w.uvarint(uint64(len(b)))
-	w.buf.Write(b)
+	w.b = append(w.b, b...)
 }
 
 // snapReader decodes defensively: a bad length or a short buffer sets err

@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"bytes"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -118,6 +119,27 @@ func BenchmarkStats(b *testing.B) {
 		}
 		b.ReportMetric(float64(st.StateBytes)/float64(whole.StateBytes), "of-walk")
 	})
+}
+
+// BenchmarkSnapshot measures encoding a shard's snapshot, which the
+// runner does on the partition's goroutine every snapshot_interval (the
+// write to Kafka runs beside it), over the state of TW_BENCH_ACCOUNTS
+// active accounts (100,000 by default). It reports the snapshot's size.
+func BenchmarkSnapshot(b *testing.B) {
+	accounts := 100_000
+	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
+		accounts = n
+	}
+	sh := ActiveShard(packEngine(b), accounts)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := sh.Snapshot(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/(1<<20), "MiB")
+	b.ReportMetric(float64(buf.Len())/float64(accounts), "B/account")
 }
 
 // TestRunMeasures: a short run over a small stream processes what it is

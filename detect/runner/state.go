@@ -32,6 +32,7 @@ type partState struct {
 	set       *Set
 	units     map[string]*unit
 	manifest  *manifest // the latest snapshot written or restored, whose chunks the next one replaces
+	blobSize  int       // the last blob's size, to size the next one's buffers
 }
 
 // A partition state blob (version 1) is what a snapshot's chunks hold:
@@ -45,12 +46,13 @@ type partState struct {
 const blobMagic = "TWRUN\x01"
 
 func (ps *partState) encode() ([]byte, error) {
-	var b bytes.Buffer
+	var b, sh bytes.Buffer
+	b.Grow(ps.blobSize + ps.blobSize/8)
+	sh.Grow(ps.blobSize + ps.blobSize/8) // a unit's snapshot is at most the blob
 	b.WriteString(blobMagic)
 	b.Write(binary.AppendUvarint(nil, uint64(ps.next)))
 	names := slices.Sorted(maps.Keys(ps.units))
 	b.Write(binary.AppendUvarint(nil, uint64(len(names))))
-	var sh bytes.Buffer
 	for _, name := range names {
 		u := ps.units[name]
 		putBytes(&b, []byte(name))
@@ -72,6 +74,7 @@ func (ps *partState) encode() ([]byte, error) {
 			}
 		}
 	}
+	ps.blobSize = b.Len()
 	return b.Bytes(), nil
 }
 
