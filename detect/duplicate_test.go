@@ -34,19 +34,7 @@ condition: count() >= 3
 		{"three events, one repeated", []*event.Event{change("a", 0), change("a", 0), change("b", time.Minute), change("c", 2*time.Minute)}, "c", 1},
 		{"distinct events at one time", []*event.Event{change("a", 0), change("b", 0), change("c", 0)}, "c", 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sh := win.NewShard()
-			var out []Output
-			for _, x := range tc.evs {
-				out = sh.Process(x, out)
-			}
-			if got := triggers(out); got != tc.want {
-				t.Errorf("alerts triggered by %q, want %q\n%s", got, tc.want, describe(out))
-			}
-			if d := sh.Stats().Rules[0].Duplicates; d != tc.dups {
-				t.Errorf("duplicates counted: %d, want %d", d, tc.dups)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkDuplicates(t, win, tc.evs, tc.want, tc.dups) })
 	}
 
 	// Previous events: a duplicate is not its own predecessor. Every event
@@ -87,19 +75,7 @@ func TestDuplicateSequenceEvents(t *testing.T) {
 		{"a copy out of order", []*event.Event{mfa("m", 0), exp("x1", 20*time.Second), exp("x2", 40*time.Second), mfa("m", 0)}, "x1", 1},
 		{"distinct events at one time", []*event.Event{mfa("m1", 0), mfa("m2", 0), exp("x1", time.Minute), exp("x2", 2*time.Minute)}, "x1,x2", 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sh := e.NewShard()
-			var out []Output
-			for _, x := range tc.evs {
-				out = sh.Process(x, out)
-			}
-			if got := triggers(out); got != tc.want {
-				t.Errorf("alerts triggered by %q, want %q\n%s", got, tc.want, describe(out))
-			}
-			if d := sh.Stats().Rules[0].Duplicates; d != tc.dups {
-				t.Errorf("duplicates counted: %d, want %d", d, tc.dups)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkDuplicates(t, e, tc.evs, tc.want, tc.dups) })
 	}
 
 	// What a sequence consumed stays recognised across a snapshot: the
@@ -140,5 +116,22 @@ suppress: 1s
 	out := run(e, login("1", 0, "US"), login("2", 2*Day, "FR"), login("2", 2*Day, "FR"), login("3", 3*Day, "DE"))
 	if got := triggers(out); got != "2,3" {
 		t.Errorf("alerts triggered by %q, want 2,3:\n%s", got, describe(out))
+	}
+}
+
+// checkDuplicates runs evs through a new shard of e and compares the
+// alerts' triggers and the duplicates its only rule counted.
+func checkDuplicates(t *testing.T, e *Engine, evs []*event.Event, want string, dups uint64) {
+	t.Helper()
+	sh := e.NewShard()
+	var out []Output
+	for _, x := range evs {
+		out = sh.Process(x, out)
+	}
+	if got := triggers(out); got != want {
+		t.Errorf("alerts triggered by %q, want %q\n%s", got, want, describe(out))
+	}
+	if d := sh.Stats().Rules[0].Duplicates; d != dups {
+		t.Errorf("duplicates counted: %d, want %d", d, dups)
 	}
 }
