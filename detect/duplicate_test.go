@@ -135,3 +135,30 @@ func checkDuplicates(t *testing.T, e *Engine, evs []*event.Event, want string, d
 		t.Errorf("duplicates counted: %d, want %d", d, dups)
 	}
 }
+
+// TestSequenceCapDropsConsumedFirst: a full step list drops the events a
+// sequence consumed (kept only to recognise copies) before any that may
+// still start one. m2 starts the first sequence; at a cap of two, m3's
+// arrival drops m2, not m1, which then starts the third sequence.
+func TestSequenceCapDropsConsumedFirst(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxWindowEvents = 2
+	e := engine(t, mfaExportRule+"suppress: 1s\n", &cfg)
+	mfa := func(id string, d time.Duration) *event.Event {
+		return ev(id, at(d), "authentication", "mfa_disable")
+	}
+	exp := func(id string, d time.Duration) *event.Event {
+		return ev(id, at(d), "export", "export", records(500))
+	}
+	sh := e.NewShard()
+	var out []Output
+	for _, x := range []*event.Event{mfa("m1", 0), mfa("m2", 10*time.Second), exp("x1", 20*time.Second), mfa("m3", 30*time.Second), exp("x2", 40*time.Second), exp("x3", 50*time.Second)} {
+		out = sh.Process(x, out)
+	}
+	if got := triggers(out); got != "x1,x2,x3" {
+		t.Errorf("alerts triggered by %q, want x1,x2,x3\n%s", got, describe(out))
+	}
+	if o := sh.Stats().Rules[0].Overflow; o != 0 {
+		t.Errorf("overflow counted %d, want 0: only consumed events were dropped", o)
+	}
+}

@@ -12,9 +12,10 @@ import (
 // the step and may still start or continue a sequence, in event-time order.
 // An event may stand for several steps; a completed sequence consumes its
 // events, so one event completes at most one sequence. A consumed event
-// stays in its lists, marked (rec.fired), until the watermark trims it:
-// a copy of it (ingest is at least once) is then recognised and skipped,
-// where it would otherwise start or continue another sequence.
+// stays in its lists, marked (rec.fired), until the watermark trims it or
+// a full list makes room (consumed events go first): a copy of it (ingest
+// is at least once) is then recognised and skipped, where it would
+// otherwise start or continue another sequence.
 type seqState struct {
 	steps [][]*rec
 }
@@ -49,12 +50,13 @@ func (s *Shard) processSequence(rs *ruleState, v *compiled, ev *event.Event, mas
 		list = append(list, nil)
 		copy(list[p+1:], list[p:])
 		list[p] = r
+		if len(list) > s.eng.cfg.MaxWindowEvents {
+			list = dropConsumed(list) // first what only recognises copies
+		}
 		for len(list) > s.eng.cfg.MaxWindowEvents {
-			if !list[0].fired {
-				rs.c.overflow++ // a consumed event dropped loses nothing but its copy's recognition
-			}
 			list[0] = nil
 			list = list[1:]
+			rs.c.overflow++
 		}
 		sq.steps[k] = list
 	}
@@ -192,6 +194,19 @@ func (s *Shard) findChain(rs *ruleState, v *compiled, sq *seqState, r *rec, k in
 		rs.c.overflow++
 	}
 	return nil
+}
+
+// dropConsumed removes the events a sequence consumed from list, keeping
+// the order.
+func dropConsumed(list []*rec) []*rec {
+	keep := list[:0]
+	for _, x := range list {
+		if !x.fired {
+			keep = append(keep, x)
+		}
+	}
+	clear(list[len(keep):])
+	return keep
 }
 
 // consume marks a completed chain's events used: no other sequence takes
