@@ -72,16 +72,8 @@ func (c APIConfig) Validate() error {
 		if err := c.Approvers[name].Validate("respond.api.approvers." + name); err != nil {
 			errs = append(errs, err)
 		}
-		for i, t := range c.Approvers[name].Tenants {
-			if strings.TrimSpace(t) == "" || t != strings.TrimSpace(t) {
-				errs = append(errs, fmt.Errorf("respond.api.approvers.%s.tenants[%d]: %q is not a tenant id (empty, or surrounded by spaces)", name, i, t))
-			}
-		}
-		for i, t := range c.Approvers[name].Accounts {
-			if strings.TrimSpace(t) == "" || t != strings.TrimSpace(t) {
-				errs = append(errs, fmt.Errorf("respond.api.approvers.%s.accounts[%d]: %q is not an account id or login (empty, or surrounded by spaces)", name, i, t))
-			}
-		}
+		errs = append(errs, checkIDs("respond.api.approvers."+name+".tenants", "a tenant id", c.Approvers[name].Tenants)...)
+		errs = append(errs, checkIDs("respond.api.approvers."+name+".accounts", "an account id or login", c.Approvers[name].Accounts)...)
 	}
 	return errors.Join(errs...)
 }
@@ -101,6 +93,18 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// checkIDs refuses empty entries of a list of ids and entries surrounded by
+// spaces (which would never match), naming each by its path and index.
+func checkIDs(path, what string, ids []string) []error {
+	var errs []error
+	for i, t := range ids {
+		if strings.TrimSpace(t) == "" || t != strings.TrimSpace(t) {
+			errs = append(errs, fmt.Errorf("%s[%d]: %q is not %s (empty, or surrounded by spaces)", path, i, t, what))
+		}
+	}
+	return errs
 }
 
 // Approvers authenticate bearer tokens. Only SHA-256 digests of the
