@@ -41,11 +41,7 @@ func TestDuplicateInput(t *testing.T) {
 	// The copies skipped, per main-stream rule, as the engine counts them
 	// over each partition with every copy.
 	wantDups := map[string]uint64{}
-	byPart := map[int][]kafka.Message{}
-	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
-		byPart[m.Partition] = append(byPart[m.Partition], m)
-	}
-	for _, part := range byPart {
+	for _, part := range byPartition(env.ReadTopic(t, kcfg.Topics.Activity.Name)) {
 		sh := set.Main.eng.NewShard()
 		var ev event.Event
 		for _, m := range part {

@@ -135,11 +135,7 @@ func slicesContain(s []string, v string) bool {
 func engineAlerts(t *testing.T, env testenv.KafkaEnv, topic string, eng *detect.Engine, once bool) map[string]bool {
 	t.Helper()
 	want := map[string]bool{}
-	byPart := map[int][]kafka.Message{}
-	for _, m := range env.ReadTopic(t, topic) {
-		byPart[m.Partition] = append(byPart[m.Partition], m)
-	}
-	for _, part := range byPart {
+	for _, part := range byPartition(env.ReadTopic(t, topic)) {
 		sh := eng.NewShard()
 		seen := map[string]bool{}
 		var ev event.Event
@@ -158,4 +154,13 @@ func engineAlerts(t *testing.T, env testenv.KafkaEnv, topic string, eng *detect.
 		}
 	}
 	return want
+}
+
+// byPartition groups a topic's messages by partition, in offset order.
+func byPartition(msgs []kafka.Message) map[int][]kafka.Message {
+	out := map[int][]kafka.Message{}
+	for _, m := range msgs {
+		out[m.Partition] = append(out[m.Partition], m)
+	}
+	return out
 }
