@@ -41,10 +41,7 @@ func benchDetect(b *testing.B, decode bool) {
 		b.Fatal(err)
 	}
 	r := NewRun(packEngine(b), s, decode)
-	warm := WarmCycles
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_WARMUP")); err == nil && n >= 0 {
-		warm = n // 0 for quick profiles
-	}
+	warm := envInt(b, "TW_BENCH_WARMUP", WarmCycles, 0) // 0 for quick profiles
 	if err := r.Steps(warm * s.Len()); err != nil {
 		b.Fatal(err)
 	}
@@ -72,10 +69,7 @@ func benchDetect(b *testing.B, decode bool) {
 // the whole load. TW_BENCH_ACCOUNTS runs it smaller, TW_BENCH_HEAPPROFILE
 // writes a heap profile with the state live.
 func BenchmarkMemoryMillionAccounts(b *testing.B) {
-	accounts := 1_000_000
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
-		accounts = n
-	}
+	accounts := envInt(b, "TW_BENCH_ACCOUNTS", 1_000_000, 1)
 	e := packEngine(b)
 	for b.Loop() {
 		m := ActiveAccounts(e, accounts)
@@ -100,10 +94,7 @@ func BenchmarkMemoryMillionAccounts(b *testing.B) {
 // BenchmarkMemoryMillionAccounts builds it). It reports the estimate's
 // ratio to the walk's figure.
 func BenchmarkStats(b *testing.B) {
-	accounts := 100_000
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
-		accounts = n
-	}
+	accounts := envInt(b, "TW_BENCH_ACCOUNTS", 100_000, 1)
 	sh := ActiveShard(packEngine(b), accounts)
 	whole := sh.Stats()
 	b.Run("walk", func(b *testing.B) {
@@ -126,10 +117,7 @@ func BenchmarkStats(b *testing.B) {
 // write to Kafka runs beside it), over the state of TW_BENCH_ACCOUNTS
 // active accounts (100,000 by default). It reports the snapshot's size.
 func BenchmarkSnapshot(b *testing.B) {
-	accounts := 100_000
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_ACCOUNTS")); err == nil && n > 0 {
-		accounts = n
-	}
+	accounts := envInt(b, "TW_BENCH_ACCOUNTS", 100_000, 1)
 	sh := ActiveShard(packEngine(b), accounts)
 	var buf bytes.Buffer
 	for b.Loop() {
@@ -140,6 +128,20 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len())/(1<<20), "MiB")
 	b.ReportMetric(float64(buf.Len())/float64(accounts), "B/account")
+}
+
+// envInt reads a benchmark's knob from the environment: def when unset, and
+// a malformed value or one below least fails the benchmark, naming it.
+func envInt(b *testing.B, name string, def, least int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		b.Fatalf("%s=%q: want a whole number of at least %d", name, v, least)
+	}
+	return n
 }
 
 // TestRunMeasures: a short run over a small stream processes what it is

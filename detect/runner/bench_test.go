@@ -20,6 +20,21 @@ import (
 	"github.com/trailwatch/trailwatch/schemas/event"
 )
 
+// envKnob reads a positive benchmark setting from the environment: def
+// when unset; a malformed or non-positive value fails the benchmark,
+// naming it.
+func envKnob[T int | time.Duration](b *testing.B, name string, def T, parse func(string) (T, error)) T {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil || x <= 0 {
+		b.Fatalf("%s=%q: want a positive value", name, v)
+	}
+	return x
+}
+
 // BenchmarkAlertLatency measures alert latency in a running pipeline on
 // the embedded broker: events are produced to crm.activity at a fixed
 // rate (TW_BENCH_RATE, default 20,000 a second; one iteration is one
@@ -28,29 +43,22 @@ import (
 // alert's latency is the time from the acknowledgement of the event that
 // triggered it (its producer's Produce call returned) to the alert being
 // read. Reported: p50, p99 and max in ms, the alerts measured, and the
-// rate achieved.
+// rate achieved. TW_BENCH_PARTITIONS, TW_BENCH_BATCH_SIZE and
+// TW_BENCH_STATS_INTERVAL set the topics' partitions (12), the producers'
+// batch size and the detector's stats interval (their defaults otherwise).
 //
 //	go test ./detect/runner -run '^$' -bench AlertLatency -benchtime 200000x
 func BenchmarkAlertLatency(b *testing.B) {
-	rate := 20_000.0
-	if r, err := strconv.ParseFloat(os.Getenv("TW_BENCH_RATE"), 64); err == nil && r > 0 {
-		rate = r
-	}
-	parts := 12
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_PARTITIONS")); err == nil && n > 0 {
-		parts = n
-	}
+	// Knobs for experiments (docs/PERFORMANCE.md); unset, the defaults.
+	rate := float64(envKnob(b, "TW_BENCH_RATE", 20_000, strconv.Atoi))
+	parts := envKnob(b, "TW_BENCH_PARTITIONS", 12, strconv.Atoi)
 	env := testenv.Kafka(b, testenv.KafkaPartitions(parts))
 	kcfg := env.Config // the producers' defaults, as trailwatch run has them
-	if n, err := strconv.Atoi(os.Getenv("TW_BENCH_BATCH_SIZE")); err == nil && n > 0 {
-		kcfg.Producer.BatchSize = n
-	}
+	kcfg.Producer.BatchSize = envKnob(b, "TW_BENCH_BATCH_SIZE", kcfg.Producer.BatchSize, strconv.Atoi)
 	cfg := DefaultConfig()
 	cfg.Rules = "../../rules"
 	cfg.ReloadInterval = 0
-	if d, err := time.ParseDuration(os.Getenv("TW_BENCH_STATS_INTERVAL")); err == nil && d > 0 {
-		cfg.StatsInterval = d
-	}
+	cfg.StatsInterval = envKnob(b, "TW_BENCH_STATS_INTERVAL", cfg.StatsInterval, time.ParseDuration)
 	run := start(b, cfg, kcfg)
 	eventually(b, "the detector to own every partition", func() bool {
 		return metricValue(b, run.reg, "trailwatch_detect_recoveries_total", nil) >= float64(2*parts)
