@@ -34,8 +34,8 @@ func variantSpan(c *compiled) int64 {
 
 // Wants reports whether any of the engine's rules may look at ev: whether
 // its routing (by event.category and event.action) admits the event. False
-// means Process would evaluate no rule for it. A runner that re-keys events
-// for some rules uses it to forward only the events those rules can match.
+// means Process would evaluate no rule for it. Shard.Matches is the finer
+// test: the filters too.
 func (e *Engine) Wants(ev *event.Event) bool {
 	return len(e.router.rules(ev)) > 0
 }

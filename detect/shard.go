@@ -366,25 +366,68 @@ func (s *Shard) intern(t string) string {
 // evalBool evaluates a boolean expression; an evaluation error is false
 // (and counted).
 func (s *Shard) evalBool(ce *cexpr, rs *ruleState) bool {
+	if ce.low == nil {
+		rs.c.fallbacks++
+	}
+	v, ok := s.testBool(ce)
+	if !ok {
+		rs.c.evalErrors++
+	}
+	return v
+}
+
+// testBool evaluates a boolean expression without counting anything: ok
+// is false (and v false) when the evaluation failed.
+func (s *Shard) testBool(ce *cexpr) (v, ok bool) {
 	c := &s.ctx
 	if ce.low != nil {
 		c.failed = false
 		v := ce.low.b(c)
 		if c.failed {
 			c.failed = false
-			rs.c.evalErrors++
-			return false
+			return false, false
 		}
-		return v
+		return v, true
 	}
-	rs.c.fallbacks++
-	v, err := s.runProg(ce, nil)
+	x, err := s.runProg(ce, nil)
 	if err != nil {
-		rs.c.evalErrors++
-		return false
+		return false, false
 	}
-	b, _ := v.(bool)
-	return b
+	b, _ := x.(bool)
+	return b, true
+}
+
+// Matches reports whether Process would take ev past some rule's filter:
+// the rule is routed the event and enabled for its tenant, and the
+// filter of the tenant's variant holds (for a sequence, its filter and
+// one of its steps'). An evaluation that fails counts as a match, so that
+// the shard running the rule meets and counts the failure. Matches reads
+// and changes no state and no counter: a runner forwarding events to the
+// shards of other partitions uses it on a shard of its own to send only
+// what those shards' rules would look at beyond their filters.
+func (s *Shard) Matches(ev *event.Event) bool {
+	for _, ri := range s.eng.router.rules(ev) {
+		er := s.rules[ri].er
+		if er.disabled != nil && er.disabled[ev.Tenant] {
+			continue
+		}
+		v := er.variant(ev.Tenant)
+		s.resetCtx(ev, v)
+		if v.filter != nil {
+			if m, ok := s.testBool(v.filter); ok && !m {
+				continue
+			}
+		}
+		if er.kind != KindSequence {
+			return true
+		}
+		for _, st := range v.steps {
+			if m, ok := s.testBool(st.filter); m || !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Shard) runProg(ce *cexpr, out *outputs) (any, error) {

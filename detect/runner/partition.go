@@ -56,6 +56,10 @@ type partition struct {
 	opts       event.Options
 	rekeyTopic string
 	counters   map[string]*streamCounters
+	// probes test the filters of the re-keyed streams of probeSet, one
+	// shard per signature in set.sigs order (see handleEvent).
+	probes   []*detect.Shard
+	probeSet *Set
 }
 
 func newPartition(r *Runner, c *kafka.Claim) *partition {
@@ -184,10 +188,22 @@ func (p *partition) handleEvent(ctx context.Context, m *kafka.Message, live bool
 	if len(set.sigs) == 0 {
 		return msgs, nil
 	}
+	if p.probeSet != set {
+		// A shard per re-keyed stream, only to test filters (Matches
+		// keeps no state): an event goes to a re-keyed stream only when
+		// one of its rules' filters takes it, not whenever its routing
+		// admits it (the shipped pack: 30,000 copies per 200,000 events
+		// instead of 71,000).
+		p.probes = p.probes[:0]
+		for _, sig := range set.sigs {
+			p.probes = append(p.probes, set.Rekeyed[sig].eng.NewShard())
+		}
+		p.probeSet = set
+	}
 	floor := p.em.acked.Load()
-	for _, sig := range set.sigs {
+	for i, sig := range set.sigs {
 		st := set.Rekeyed[sig]
-		if st.eng.Wants(&p.ev) {
+		if p.probes[i].Matches(&p.ev) {
 			msgs = append(msgs, copyOf(p.rekeyTopic, st, st.copyKey(nil, &p.ev), m, floor))
 			p.r.m.rekeyed.Inc()
 		}

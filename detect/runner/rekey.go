@@ -9,7 +9,7 @@ import (
 )
 
 // Re-keyed copies. The main stream writes, for each event a re-keyed rule
-// may match, one copy per signature to the re-keyed topic: the event's
+// takes (its filter holds; detect.Shard.Matches), one copy per signature to the re-keyed topic: the event's
 // bytes unchanged, its Kafka timestamp (the ingest time, for alert latency
 // and for replay by time), and headers saying which signature it is for and
 // where it came from.

@@ -93,6 +93,66 @@ func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
 		}
 	}
 
+	// Copies go to the re-keyed topic for the events a re-keyed rule's
+	// filter takes, not for every event its routing admits: the event ids
+	// copied per signature are those whose Process on a shard of the
+	// signature's engine counted a match.
+	wantCopies, routed := map[string]map[string]bool{}, 0
+	probes := map[string]*detect.Shard{}
+	for _, sig := range set.sigs {
+		wantCopies[sig], probes[sig] = map[string]bool{}, set.Rekeyed[sig].eng.NewShard()
+	}
+	var e event.Event
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Activity.Name) {
+		if event.DecodeInto(&e, m.Value, event.Options{}) != nil {
+			continue // the broken message
+		}
+		for _, sig := range set.sigs {
+			sh := probes[sig]
+			if set.Rekeyed[sig].eng.Wants(&e) {
+				routed++
+			}
+			before := matchedOf(sh)
+			sh.Process(&e, nil)
+			if matchedOf(sh) > before {
+				wantCopies[sig][e.ID] = true
+			}
+		}
+	}
+	gotCopies, copies := map[string]map[string]bool{}, 0
+	for _, m := range env.ReadTopic(t, kcfg.Topics.Rekeyed.Name) {
+		ci, err := parseCopy(&m)
+		if err != nil {
+			continue // the message no detector wrote
+		}
+		if err := event.DecodeInto(&e, m.Value, event.Options{}); err != nil {
+			t.Fatalf("copy at %d: %v", m.Offset, err)
+		}
+		if gotCopies[ci.sig] == nil {
+			gotCopies[ci.sig] = map[string]bool{}
+		}
+		gotCopies[ci.sig][e.ID] = true
+		copies++
+	}
+	wanted := 0
+	for _, sig := range set.sigs {
+		wanted += len(wantCopies[sig])
+		for id := range wantCopies[sig] {
+			if !gotCopies[sig][id] {
+				t.Errorf("[%s]: event %s, which the stream's filters take, was not copied", sig, id)
+			}
+		}
+		for id := range gotCopies[sig] {
+			if !wantCopies[sig][id] {
+				t.Errorf("[%s]: event %s was copied, but the stream's filters do not take it", sig, id)
+			}
+		}
+	}
+	if wanted == 0 || wanted >= routed {
+		t.Errorf("%d events taken by re-keyed filters of %d routed to them: the stream does not tell the two apart", wanted, routed)
+	}
+	t.Logf("%d copies for %d events taken by re-keyed rules' filters, of %d routed to them", copies, wanted, routed)
+
 	dl := env.ReadTopic(t, kcfg.Topics.DeadLetter.Name)
 	if len(dl) != 2 {
 		t.Fatalf("%d dead letters, want 2", len(dl))
@@ -118,6 +178,15 @@ func TestRunnerEmitsWhatTheEngineDoes(t *testing.T) {
 			t.Errorf("dead letter from %s", rec.Origin.Topic)
 		}
 	}
+}
+
+// matchedOf is the events a shard's rules' filters took, all rules.
+func matchedOf(sh *detect.Shard) uint64 {
+	var n uint64
+	for _, r := range sh.Counters().Rules {
+		n += r.Matched
+	}
+	return n
 }
 
 func slicesContain(s []string, v string) bool {

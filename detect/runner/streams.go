@@ -15,7 +15,7 @@ import (
 // only when the group follows the person: group_by [person], [user.id], or
 // anything that includes one of them. Other rules (grouped by a record, a
 // login name, or the tenant alone) run on the re-keyed stream: the main
-// stream forwards the events they may match to the re-keyed topic, keyed by
+// stream forwards the events their filters take to the re-keyed topic, keyed by
 // their group_by fields, and shards of that topic run them.
 //
 // Rules are split by signature (their group_by as written): a re-keyed
