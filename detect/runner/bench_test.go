@@ -52,7 +52,8 @@ func BenchmarkAlertLatency(b *testing.B) {
 	// Knobs for experiments (docs/PERFORMANCE.md); unset, the defaults.
 	rate := float64(envKnob(b, "TW_BENCH_RATE", 20_000, strconv.Atoi))
 	parts := envKnob(b, "TW_BENCH_PARTITIONS", 12, strconv.Atoi)
-	env := testenv.Kafka(b, testenv.KafkaPartitions(parts))
+	// The broker keeps its log in files, as trailwatch run's does.
+	env := testenv.Kafka(b, testenv.KafkaPartitions(parts), testenv.KafkaDataDir(b.TempDir()))
 	kcfg := env.Config // the producers' defaults, as trailwatch run has them
 	kcfg.Producer.BatchSize = envKnob(b, "TW_BENCH_BATCH_SIZE", kcfg.Producer.BatchSize, strconv.Atoi)
 	cfg := DefaultConfig()

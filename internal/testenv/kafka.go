@@ -50,6 +50,7 @@ type KafkaEnv struct {
 
 type kafkaOptions struct {
 	partitions int
+	dataDir    string
 }
 
 // KafkaOption changes what Kafka starts.
@@ -58,6 +59,15 @@ type KafkaOption func(*kafkaOptions)
 // KafkaPartitions sets the partitions of every project topic (default 4).
 func KafkaPartitions(n int) KafkaOption {
 	return func(o *kafkaOptions) { o.partitions = n }
+}
+
+// KafkaDataDir makes the embedded broker keep its log in dir, as
+// `trailwatch run`'s does (in its data directory), instead of in memory.
+// The in-memory log grows each segment by doubling a buffer, copied under
+// a lock the broker's request loop waits on; a file does not, so
+// measurements of what `trailwatch run` does need this.
+func KafkaDataDir(dir string) KafkaOption {
+	return func(o *kafkaOptions) { o.dataDir = dir }
 }
 
 // Kafka returns a Kafka for t: a fresh embedded broker on a loopback port,
@@ -102,7 +112,7 @@ func Kafka(t testing.TB, opts ...KafkaOption) KafkaEnv {
 		}
 		t.Cleanup(func() { deleteTopics(t, cfg) })
 	} else {
-		b, err := embedded.StartKafka(ctx, "", embedded.KafkaConfig{Listen: "127.0.0.1:0"}, cfg.Topics, Logger(t))
+		b, err := embedded.StartKafka(ctx, o.dataDir, embedded.KafkaConfig{Listen: "127.0.0.1:0"}, cfg.Topics, Logger(t))
 		if err != nil {
 			t.Fatalf("starting the embedded kafka broker: %v", err)
 		}
