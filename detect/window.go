@@ -16,8 +16,11 @@ type winState struct {
 }
 
 // maxReevalWork bounds the work of re-evaluating the windows an
-// out-of-order event joins (entries re-evaluated times window size); beyond
-// it only the event's own window and the tail window are evaluated.
+// out-of-order event joins (the entries added to and removed from the
+// accumulator that slides over them); beyond it only the event's own
+// window and the tail window are evaluated. With windows capped at
+// max_window_events it binds only when that cap is set in the hundreds of
+// thousands.
 const maxReevalWork = 1 << 20
 
 func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out []Output) []Output {
@@ -63,19 +66,19 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 	if inOrder {
 		out = s.evalWindowAt(rs, v, g, len(w.entries)-1, true, out)
 	} else {
-		out = s.evalWindowAt(rs, v, g, p, true, out)
+		// The event's own window, then the later windows it joined.
 		later := 0
 		for j := p + 1; j < len(w.entries) && w.entries[j].ts-v.window < r.ts; j++ {
 			later++
 		}
-		if later*(p+1-s.windowStart(w, v, p)+later) <= maxReevalWork {
-			for j := p + 1; j <= p+later; j++ {
+		if lo := s.windowStart(w, v, p); (p+1-lo)+2*later <= maxReevalWork {
+			out = s.slide(rs, v, g, lo, p, p+later, out)
+		} else {
+			out = s.evalWindowAt(rs, v, g, p, true, out)
+			if later > 0 && p+later == len(w.entries)-1 {
 				rs.c.reevaluated++
-				out = s.evalWindowAt(rs, v, g, j, false, out)
+				out = s.evalWindowAt(rs, v, g, len(w.entries)-1, false, out)
 			}
-		} else if p+later == len(w.entries)-1 {
-			rs.c.reevaluated++
-			out = s.evalWindowAt(rs, v, g, len(w.entries)-1, false, out)
 		}
 	}
 
@@ -100,6 +103,42 @@ func (s *Shard) windowStart(w *winState, v *compiled, j int) int {
 	return sort.Search(j+1, func(i int) bool { return w.entries[i].ts > lo })
 }
 
+// slide evaluates the windows ending at entries from..to in order: the
+// first is the live event's own (an out-of-order one), the others the
+// later windows it joined, evaluated again. One accumulator slides over
+// them, each entry added and removed once, so the work is the entries of
+// the windows, not their sum (an event a hundred places back in a window
+// of thousands cost tens of milliseconds with each window built anew). lo
+// is the start of the window ending at from.
+func (s *Shard) slide(rs *ruleState, v *compiled, g *group, lo, from, to int, out []Output) []Output {
+	w := g.win()
+	a := s.scratchAcc(rs, v)
+	for _, x := range w.entries[lo:from] {
+		a.add(v.aggs, x)
+	}
+	for j := from; j <= to; j++ {
+		e := w.entries[j]
+		a.add(v.aggs, e)
+		for w.entries[lo].ts <= e.ts-v.window {
+			a.remove(v.aggs, w.entries[lo])
+			lo++
+		}
+		live := j == from
+		if !live {
+			rs.c.reevaluated++
+		}
+		if e.fired {
+			continue
+		}
+		if suppressed(g, v, e.ts) {
+			rs.c.suppressed++
+			continue
+		}
+		out = s.evalWindow(rs, v, g, lo, j, a, live, out)
+	}
+	return out
+}
+
 // evalWindowAt evaluates the condition for the window ending at entry j,
 // with entry j as the triggering event (live: it is the event being
 // processed).
@@ -122,6 +161,14 @@ func (s *Shard) evalWindowAt(rs *ruleState, v *compiled, g *group, j int, live b
 			a.add(v.aggs, x)
 		}
 	}
+	return s.evalWindow(rs, v, g, lo, j, a, live, out)
+}
+
+// evalWindow evaluates the condition for the window entries[lo..j], whose
+// aggregates a holds, with entry j as the triggering event.
+func (s *Shard) evalWindow(rs *ruleState, v *compiled, g *group, lo, j int, a *acc, live bool, out []Output) []Output {
+	w := g.win()
+	e := w.entries[j]
 	c := &s.ctx
 	if cap(s.aggBuf) < len(v.aggs) {
 		s.aggBuf = make([]aggOut, len(v.aggs))

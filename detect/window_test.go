@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -293,5 +294,117 @@ condition: count() >= 2
 	}
 	if triggers(out) != "3" {
 		t.Errorf("alerts at %s", triggers(out))
+	}
+}
+
+// TestOutOfOrderReevaluatesEveryLaterWindow sends an event a thousand
+// places back into windows of a thousand events: every later window it
+// joins is evaluated again, each with exactly its own aggregates. (Built
+// window by window that was two million accumulator updates, beyond the
+// work bound, and only the event's own window and the newest were
+// evaluated; an accumulator sliding over them makes it four thousand.)
+func TestOutOfOrderReevaluatesEveryLaterWindow(t *testing.T) {
+	e := engine(t, ruleHead+`filter: event.category == "data_access"
+group_by: [user.id]
+window: 10s
+suppress: 0s
+aggregates:
+  n: count()
+  objs: count_distinct(object.id)
+  total: sum(records)
+  least: min(records)
+  most: max(records)
+condition: objs >= 51
+`, nil)
+	type point struct {
+		ts   time.Time
+		obj  string
+		recs int64
+	}
+	var pts []point
+	var evs []*event.Event
+	for i := range 2000 {
+		p := point{at(time.Duration(i) * 10 * time.Millisecond), fmt.Sprint("o", i%50), int64(i*37%101 + 1)}
+		pts = append(pts, p)
+		evs = append(evs, ev(fmt.Sprint("e", i), p.ts, "data_access", "view", user("u"), object(p.obj), records(p.recs)))
+	}
+	sh := e.NewShard()
+	var out []Output
+	for _, x := range evs {
+		out = sh.Process(x, out)
+	}
+	if len(alertsOf(out)) != 0 {
+		t.Fatalf("fifty objects met a condition of fifty-one: %s", describe(out))
+	}
+	// The fifty-first object, 10s back (within the lateness), between
+	// e999 and e1000.
+	late := point{at(9995 * time.Millisecond), "new", 0}
+	pts = append(pts, late)
+	out = sh.Process(ev("late", late.ts, "data_access", "view", user("u"), object(late.obj), records(late.recs)), nil)
+	as := alertsOf(out)
+	// Its own window and those ending at e1000…e1999 hold it.
+	if len(as) != 1001 {
+		t.Fatalf("%d alerts, want 1001 (the late event's window and the 1000 later ones)", len(as))
+	}
+	seen := map[time.Time]bool{}
+	for _, a := range as {
+		end := a.TriggeredAt
+		if seen[end] {
+			t.Fatalf("two alerts for the window ending at %s", end)
+		}
+		seen[end] = true
+		var n, total float64
+		least, most := math.Inf(1), math.Inf(-1)
+		objs := map[string]bool{}
+		for _, p := range pts {
+			if p.ts.After(end.Add(-10*time.Second)) && !p.ts.After(end) {
+				n++
+				objs[p.obj] = true
+				r := float64(p.recs)
+				total += r
+				least, most = min(least, r), max(most, r)
+			}
+		}
+		want := map[string]float64{"n": n, "objs": float64(len(objs)), "total": total, "least": least, "most": most}
+		for k, w := range want {
+			if got := toFloat(a.Values[k]); got != w {
+				t.Errorf("window ending at %s: %s = %v, want %v", end.Format("15:04:05.000"), k, got, w)
+			}
+		}
+	}
+	if st := sh.Stats(); st.Rules[0].Reevaluated != 1000 {
+		t.Errorf("%d windows evaluated again, want 1000", st.Rules[0].Reevaluated)
+	}
+}
+
+// BenchmarkOutOfOrderInBigWindow: a group whose 10s window holds about
+// 2,000 events (two a 10ms tick, one of them 500ms late, landing about a
+// hundred places back); one op is the two events. The late one
+// re-evaluates the hundred windows after it.
+//
+//	go test ./detect -run '^$' -bench OutOfOrderInBigWindow
+func BenchmarkOutOfOrderInBigWindow(b *testing.B) {
+	e := engine(b, ruleHead+`filter: event.category == "data_access"
+group_by: [user.id]
+window: 10s
+aggregates:
+  objs: count_distinct(object.id)
+  total: sum(records)
+condition: objs >= 100000
+`, nil)
+	sh := e.NewShard()
+	var out []Output
+	i := 0
+	step := func() {
+		ts := at(time.Duration(i) * 10 * time.Millisecond)
+		out = sh.Process(ev(fmt.Sprint("e", i), ts, "data_access", "view", user("u"), object(fmt.Sprint("o", i%3000)), records(int64(i%7))), out[:0])
+		out = sh.Process(ev(fmt.Sprint("l", i), ts.Add(-500*time.Millisecond), "data_access", "view", user("u"), object(fmt.Sprint("o", i%2999)), records(1)), out[:0])
+		i++
+	}
+	for range 2000 {
+		step()
+	}
+	for b.Loop() {
+		step()
 	}
 }
