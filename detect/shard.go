@@ -364,16 +364,28 @@ func (s *Shard) intern(t string) string {
 }
 
 // evalBool evaluates a boolean expression; an evaluation error is false
-// (and counted).
+// (and counted). It is testBool with counting, written out: it is on the
+// path of every event.
 func (s *Shard) evalBool(ce *cexpr, rs *ruleState) bool {
-	if ce.low == nil {
-		rs.c.fallbacks++
+	c := &s.ctx
+	if ce.low != nil {
+		c.failed = false
+		v := ce.low.b(c)
+		if c.failed {
+			c.failed = false
+			rs.c.evalErrors++
+			return false
+		}
+		return v
 	}
-	v, ok := s.testBool(ce)
-	if !ok {
+	rs.c.fallbacks++
+	v, err := s.runProg(ce, nil)
+	if err != nil {
 		rs.c.evalErrors++
+		return false
 	}
-	return v
+	b, _ := v.(bool)
+	return b
 }
 
 // testBool evaluates a boolean expression without counting anything: ok

@@ -72,7 +72,7 @@ func (s *Shard) processWindow(rs *ruleState, v *compiled, ev *event.Event, out [
 			later++
 		}
 		if lo := s.windowStart(w, v, p); (p+1-lo)+2*later <= maxReevalWork {
-			out = s.slide(rs, v, g, lo, p, p+later, out)
+			out = s.slide(rs, v, g, p, p+later, out)
 		} else {
 			out = s.evalWindowAt(rs, v, g, p, true, out)
 			if later > 0 && p+later == len(w.entries)-1 {
@@ -105,27 +105,28 @@ func (s *Shard) windowStart(w *winState, v *compiled, j int) int {
 
 // slide evaluates the windows ending at entries from..to in order: the
 // first is the live event's own (an out-of-order one), the others the
-// later windows it joined, evaluated again. One accumulator slides over
-// them, each entry added and removed once, so the work is the entries of
-// the windows, not their sum (an event a hundred places back in a window
-// of thousands cost tens of milliseconds with each window built anew). lo
-// is the start of the window ending at from.
-func (s *Shard) slide(rs *ruleState, v *compiled, g *group, lo, from, to int, out []Output) []Output {
+// later windows it joined, evaluated again. From the first window that is
+// evaluated at all (not fired, not suppressed), one accumulator slides over
+// the rest, each entry added and removed once, so the work is the entries
+// of the windows, not their sum (an event a hundred places back in a
+// window of thousands cost tens of milliseconds with each window built
+// anew).
+func (s *Shard) slide(rs *ruleState, v *compiled, g *group, from, to int, out []Output) []Output {
 	w := g.win()
-	a := s.scratchAcc(rs, v)
-	for _, x := range w.entries[lo:from] {
-		a.add(v.aggs, x)
-	}
+	var a *acc
+	lo := 0
 	for j := from; j <= to; j++ {
 		e := w.entries[j]
-		a.add(v.aggs, e)
-		for w.entries[lo].ts <= e.ts-v.window {
-			a.remove(v.aggs, w.entries[lo])
-			lo++
-		}
 		live := j == from
 		if !live {
 			rs.c.reevaluated++
+		}
+		if a != nil {
+			a.add(v.aggs, e)
+			for w.entries[lo].ts <= e.ts-v.window {
+				a.remove(v.aggs, w.entries[lo])
+				lo++
+			}
 		}
 		if e.fired {
 			continue
@@ -133,6 +134,13 @@ func (s *Shard) slide(rs *ruleState, v *compiled, g *group, lo, from, to int, ou
 		if suppressed(g, v, e.ts) {
 			rs.c.suppressed++
 			continue
+		}
+		if a == nil {
+			lo = s.windowStart(w, v, j)
+			a = s.scratchAcc(rs, v)
+			for _, x := range w.entries[lo : j+1] {
+				a.add(v.aggs, x)
+			}
 		}
 		out = s.evalWindow(rs, v, g, lo, j, a, live, out)
 	}
