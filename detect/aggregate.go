@@ -114,6 +114,24 @@ func newAcc(c *compiled) acc {
 func (a *acc) fits(c *compiled) bool { return len(a.nums) == c.accNums && len(a.sets) == c.accSets }
 
 func (a *acc) reset(aggs []*aggSpec) {
+	a.resetNums(aggs)
+	for i := range a.sets {
+		a.sets[i].clear()
+	}
+}
+
+// resetReusing is reset keeping the distinct sets' maps, emptied, for the
+// next use: for the shard's scratch accumulator, refilled for every
+// out-of-order event (a window of thousands of distinct values was a new
+// map each time).
+func (a *acc) resetReusing(aggs []*aggSpec) {
+	a.resetNums(aggs)
+	for i := range a.sets {
+		a.sets[i].empty()
+	}
+}
+
+func (a *acc) resetNums(aggs []*aggSpec) {
 	a.n = 0
 	clear(a.nums)
 	for _, g := range aggs {
@@ -123,9 +141,6 @@ func (a *acc) reset(aggs []*aggSpec) {
 		case aggMax:
 			a.nums[g.num] = math.Inf(-1)
 		}
-	}
-	for i := range a.sets {
-		a.sets[i].clear()
 	}
 }
 
@@ -236,6 +251,12 @@ const distinctSmall = 16
 func (d *distinctSet) clear() {
 	d.small = d.small[:0]
 	d.big = nil
+}
+
+// empty is clear keeping the map, if there is one, for reuse.
+func (d *distinctSet) empty() {
+	d.small = d.small[:0]
+	clear(d.big)
 }
 
 func (d *distinctSet) add(v string) {

@@ -212,7 +212,7 @@ func (s *Shard) scratchAcc(rs *ruleState, v *compiled) *acc {
 		a = &na
 		rs.scratch = a
 	}
-	a.reset(v.aggs)
+	a.resetReusing(v.aggs)
 	return a
 }
 
