@@ -60,7 +60,19 @@ type store struct {
 	p      producer
 	client *kafkago.Client
 	log    zerolog.Logger
+	// readAttempts and readBackoff: how often read tries a scan that
+	// failed, and the first wait between tries (doubling).
+	readAttempts int
+	readBackoff  time.Duration
 }
+
+// Reading a snapshot that failed is tried again before the partition falls
+// back to replay: a broker slow for a moment should not cost a replay of
+// the rules' whole horizon (months, for a previous-event rule).
+const (
+	snapshotReadAttempts = 3
+	snapshotReadBackoff  = 500 * time.Millisecond
+)
 
 func newStore(ctx context.Context, kcfg kafka.Config, group string, chunk int, p producer, log zerolog.Logger) (*store, error) {
 	client, err := kcfg.Client()
@@ -76,7 +88,8 @@ func newStore(ctx context.Context, kcfg kafka.Config, group string, chunk int, p
 		return nil, fmt.Errorf("snapshot topic %s is not available (%v)", topic, meta.Topics)
 	}
 	return &store{topic: topic, group: group, parts: len(meta.Topics[0].Partitions), chunk: chunk, p: p, client: client,
-		log: log.With().Str("component", "detect-snapshots").Logger()}, nil
+		log:          log.With().Str("component", "detect-snapshots").Logger(),
+		readAttempts: snapshotReadAttempts, readBackoff: snapshotReadBackoff}, nil
 }
 
 // home is the state partition of a source partition's snapshots.
@@ -187,11 +200,28 @@ func (s *store) tombstone(ctx context.Context, keys [][]byte) {
 
 // read returns the latest complete snapshot of topic/partition and its
 // blob, or nil when there is none. It tombstones chunks no manifest names.
+// A scan that fails is tried again, up to readAttempts in all; the error
+// is the last one's.
 func (s *store) read(ctx context.Context, topic string, partition int) (*manifest, []byte, error) {
+	failed, wait := 0, s.readBackoff
 	for attempt := 0; ; attempt++ {
 		m, blob, orphans, err := s.scan(ctx, topic, partition)
 		if err != nil {
-			return nil, nil, err
+			if failed++; failed >= s.readAttempts || ctx.Err() != nil {
+				return nil, nil, err
+			}
+			s.log.Warn().Err(err).Str("partition", topic+"/"+strconv.Itoa(partition)).Int("attempt", failed).Dur("retry_in", wait).
+				Msg("reading the latest snapshot failed; trying again")
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, ctx.Err()
+			case <-t.C:
+			}
+			wait *= 2
+			attempt--
+			continue
 		}
 		if len(orphans) > 0 {
 			s.tombstone(ctx, orphans)

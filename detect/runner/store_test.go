@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"hash/crc32"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/trailwatch/trailwatch/internal/kafka"
 	"github.com/trailwatch/trailwatch/internal/testenv"
@@ -116,5 +120,87 @@ func TestSnapshotStore(t *testing.T) {
 	// The other partition never noticed.
 	if m, got, err = s.read(ctx, "crm.activity", 2); err != nil || m == nil || !bytes.Equal(got, blob(5, 'c')) {
 		t.Fatalf("partition 2: %v %+v %q", err, m, got)
+	}
+}
+
+// TestSnapshotReadRetries: a snapshot read that fails (here the broker
+// refuses to list the state partition's offsets) is tried again before the
+// partition falls back to a replay of its whole horizon; after
+// readAttempts failures the error is returned.
+func TestSnapshotReadRetries(t *testing.T) {
+	env := testenv.Kafka(t)
+	kcfg := env.Config
+	cluster := env.Cluster(t)
+	p, err := kafka.NewProducer(kcfg, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := t.Context()
+	s, err := newStore(ctx, kcfg, "g", 1024, p, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.readAttempts, s.readBackoff = 3, 10*time.Millisecond
+	if _, err := s.write(ctx, "crm.activity", 1, 100, "v1", []byte("state"), func(context.Context) bool { return true }, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// The broker refuses the next `refuse` ListOffsets requests for the
+	// state topic (a scan sends one or more: kafka-go splits them).
+	var refuse, seen atomic.Int32
+	cluster.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		req := kreq.(*kmsg.ListOffsetsRequest)
+		if len(req.Topics) == 0 || req.Topics[0].Topic != s.topic {
+			return nil, nil, false
+		}
+		seen.Add(1)
+		for {
+			n := refuse.Load()
+			if n <= 0 {
+				return nil, nil, false
+			}
+			if refuse.CompareAndSwap(n, n-1) {
+				break
+			}
+		}
+		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.LeaderNotAvailable.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	if _, _, err := s.read(ctx, "crm.activity", 1); err != nil {
+		t.Fatal(err)
+	}
+	perScan := seen.Load()
+	if perScan == 0 {
+		t.Fatal("a read sent no ListOffsets request for the state topic")
+	}
+
+	attempts := int32(s.readAttempts)
+	refuse.Store((attempts - 1) * perScan)
+	m, blob, err := s.read(ctx, "crm.activity", 1)
+	if err != nil || m == nil || string(blob) != "state" {
+		t.Fatalf("read with its first %d scans refused: %v %+v %q", attempts-1, err, m, blob)
+	}
+	if n := refuse.Load(); n != 0 {
+		t.Fatalf("%d refusals left: the read did not try again", n)
+	}
+	refuse.Store(attempts * perScan)
+	if _, _, err := s.read(ctx, "crm.activity", 1); err == nil || !strings.Contains(err.Error(), "listing offsets") {
+		t.Fatalf("read with all %d scans refused: %v, want the last refusal", attempts, err)
+	}
+	if n := refuse.Load(); n != 0 {
+		t.Fatalf("%d refusals left after a failed read, want 0 (%d attempts)", n, attempts)
 	}
 }
